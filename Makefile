@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app
+
+TEST_DB ?= eventsite_test
+TEST_REDIS_DB ?= 15
+export TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/$(TEST_DB)
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379/$(TEST_REDIS_DB)
+
+.PHONY: run test bench setup services testdb chromium vendor clean
+
+setup: $(VENV)/.installed vendor
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+vendor: static/vendor/.installed
+
+static/vendor/.installed: static/package.json static/package-lock.json
+	cd static && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp static/node_modules/htmx.org/dist/htmx.min.js static/vendor/
+	cp static/node_modules/@picocss/pico/css/pico.min.css static/vendor/
+	touch $@
+
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+	@for i in $$(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
+
+testdb: services
+	@psql -h 127.0.0.1 -U root -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(TEST_DB)'" | grep -q 1 \
+	  || createdb -h 127.0.0.1 -U root $(TEST_DB)
+
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup testdb chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+run: setup services
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	@echo "eventsite is starting on http://127.0.0.1:5000  (Ctrl-C stops everything)"
+	$(BIN)/honcho start -f Procfile
+
+clean:
+	rm -rf $(VENV) static/vendor static/node_modules instance

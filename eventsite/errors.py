@@ -1,0 +1,50 @@
+"""Domain errors: each carries a machine-readable code, a message for people and an HTTP status."""
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class DomainError(Exception):
+    code = "invalid"
+    http_status = 422
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+class InvalidRequest(DomainError):
+    code = "invalid"
+    http_status = 422
+
+
+class SalesClosed(DomainError):
+    code = "sales_closed"
+    http_status = 409
+
+
+class SoldOut(DomainError):
+    code = "sold_out"
+    http_status = 409
+
+
+class AllReserved(DomainError):
+    """Not enough free now, but enough is held by others and may come back."""
+
+    code = "all_reserved"
+    http_status = 409
+
+    def __init__(self, message: str, *, retry_at: datetime | None, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_at = retry_at
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    http_status = 409

@@ -1,0 +1,237 @@
+"""Availability and holds: the only place that counts tickets.
+
+``sold`` is a counter on the ticket type (kept by the state machine), ``held``
+sums live holds through a partial index that covers only holding statuses, so
+both cost the number of live holds, never the order history. Reserving locks
+the ticket type rows in id order inside one short transaction; nothing in
+here talks to the network.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from blinker import signal
+from sqlalchemy import and_, case, func, or_, select
+
+from . import orders
+from .clock import now as clock_now
+from .errors import AllReserved, InvalidRequest, NotFound, SalesClosed, SoldOut
+from .extensions import db
+from .models import HOLDING_STATUSES, Event, Order, OrderItem, OrderStatus, TicketType
+from .transactions import write_transaction
+
+# Sent after a hold is committed (receivers: expiry scheduling, watchers).
+hold_placed = signal("hold-placed")
+
+
+@dataclass(frozen=True)
+class Availability:
+    ticket_type_id: int
+    capacity: int
+    sold: int
+    held: int
+    held_by_you: int
+    next_release_at: datetime | None  # earliest expiry among live holds (not pending payments)
+
+    @property
+    def held_by_others(self) -> int:
+        return self.held - self.held_by_you
+
+    @property
+    def available(self) -> int:
+        return max(0, self.capacity - self.sold - self.held)
+
+
+# --- the one rule for "this order holds tickets right now" -------------------
+
+def holds_clause(at: datetime):
+    """SQL: a hold counts while it has not lapsed, or while a submitted
+    (async) payment awaits its outcome. It stops counting at ``expires_at``."""
+    return and_(
+        Order.status.in_(HOLDING_STATUSES),
+        or_(Order.expires_at > at,
+            and_(Order.status == OrderStatus.PAYMENT_PROCESSING, Order.payment_pending)),
+    )
+
+
+def holds_at(order: Order, at: datetime) -> bool:
+    """Python twin of ``holds_clause`` for one loaded order."""
+    return order.status in HOLDING_STATUSES and (
+        order.expires_at > at or (order.status == OrderStatus.PAYMENT_PROCESSING and order.payment_pending)
+    )
+
+
+# --- reading ----------------------------------------------------------------
+
+def availability(
+    event_id: int, *, at: datetime | None = None, viewer_token: str | None = None,
+    ticket_type_ids: list[int] | None = None,
+) -> dict[int, Availability]:
+    """Figures per ticket type of one event at instant ``at``, in one query."""
+    at = at or clock_now()
+    mine = case((Order.token == viewer_token, OrderItem.quantity), else_=0) if viewer_token else 0
+    releasing = case((Order.payment_pending.is_(False), Order.expires_at))
+    held = (
+        select(
+            OrderItem.ticket_type_id.label("tt_id"),
+            func.sum(OrderItem.quantity).label("held"),
+            func.sum(mine).label("mine"),
+            func.min(releasing).label("next_release_at"),
+        )
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.event_id == event_id, holds_clause(at))
+        .group_by(OrderItem.ticket_type_id)
+        .subquery()
+    )
+    query = (
+        select(TicketType.id, TicketType.capacity, TicketType.sold, held.c.held, held.c.mine,
+               held.c.next_release_at)
+        .outerjoin(held, held.c.tt_id == TicketType.id)
+        .where(TicketType.event_id == event_id)
+        .order_by(TicketType.id)
+    )
+    if ticket_type_ids is not None:
+        query = query.where(TicketType.id.in_(ticket_type_ids))
+    return {
+        row.id: Availability(row.id, row.capacity, row.sold, int(row.held or 0), int(row.mine or 0),
+                             row.next_release_at)
+        for row in db.session.execute(query)
+    }
+
+
+def published_event(slug: str) -> Event:
+    event = db.session.scalar(select(Event).where(Event.slug == slug, Event.published.is_(True)))
+    if event is None:
+        raise NotFound("There is no such event.")
+    return event
+
+
+def order_by_token(token: str) -> Order:
+    order = db.session.scalar(select(Order).where(Order.token == token))
+    if order is None:
+        raise NotFound("There is no such reservation.")
+    return order
+
+
+# --- reserving --------------------------------------------------------------
+
+def reserve(event: Event, quantities: Mapping[int, int], email: str, *, at: datetime | None = None) -> Order:
+    """Place a hold for ``quantities`` ({ticket_type_id: qty}) or raise a DomainError.
+
+    Bad input and an unlocked "clearly not enough" answer cost no lock; the
+    locked transaction re-checks, so two buyers can never take the same ticket.
+    """
+    at = at or clock_now()
+    wanted = _validate(event, quantities, email, at)
+    _check_enough(wanted, availability(event.id, at=at, ticket_type_ids=list(wanted)))  # fast path
+    event_id, hold_minutes = event.id, event.hold_minutes
+    with write_transaction():
+        locked = lock_ticket_types(wanted)
+        _check_enough(wanted, availability(event_id, at=at, ticket_type_ids=list(wanted)))
+        order = Order(event_id=event_id, email=email, expires_at=at + timedelta(minutes=hold_minutes),
+                      created_at=at, updated_at=at)
+        order.items = [OrderItem(ticket_type_id=tt.id, quantity=wanted[tt.id], unit_price=tt.price)
+                       for tt in locked]
+        db.session.add(order)
+        orders.transition(order, OrderStatus.RESERVED, reason="buyer reserved", actor=f"buyer:{email}")
+    hold_placed.send(order)
+    return order
+
+
+def lock_ticket_types(ticket_type_ids) -> list[TicketType]:
+    """Row-lock ticket types in id order, so multi-type orders cannot deadlock."""
+    return list(db.session.scalars(
+        select(TicketType).where(TicketType.id.in_(sorted(ticket_type_ids)))
+        .order_by(TicketType.id).with_for_update()
+    ))
+
+
+def _validate(event: Event, quantities: Mapping[int, int], email: str, at: datetime) -> dict[int, int]:
+    if not email or "@" not in email or len(email) > 254:
+        raise InvalidRequest("Enter a valid email address.", field="email")
+    types = {tt.id: tt for tt in event.ticket_types}
+    wanted: dict[int, int] = {}
+    for tt_id, qty in quantities.items():
+        tt = types.get(tt_id)
+        if tt is None:
+            raise InvalidRequest("That ticket type is not part of this event.", field="items")
+        if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
+            raise InvalidRequest(f"Choose a whole number of {tt.name} tickets.", field="items")
+        if qty > tt.per_order_limit:
+            raise InvalidRequest(f"At most {tt.per_order_limit} {tt.name} tickets per order.", field="items")
+        if qty == 0:
+            continue
+        if not tt.on_sale(at):
+            raise SalesClosed(f"Sales for {tt.name} are closed.", field="items")
+        wanted[tt_id] = qty
+    if not wanted:
+        raise InvalidRequest("Choose at least one ticket.", field="items")
+    return wanted
+
+
+def _check_enough(wanted: Mapping[int, int], figures: Mapping[int, Availability]) -> None:
+    for tt_id, qty in sorted(wanted.items()):
+        figure = figures[tt_id]
+        if figure.available >= qty:
+            continue
+        if figure.capacity - figure.sold >= qty and figure.held:
+            raise AllReserved(
+                "All remaining tickets are reserved by other buyers; some may come back.",
+                retry_at=figure.next_release_at, field="items",
+            )
+        left = figure.available
+        raise SoldOut("Sold out." if left == 0 else f"Only {left} left.", field="items")
+
+
+# --- leaving a hold ----------------------------------------------------------
+
+def _locked_order(order_id: int) -> Order:
+    return db.session.scalars(select(Order).where(Order.id == order_id).with_for_update()).one()
+
+
+def release(order: Order, *, actor: str) -> Order:
+    """The holder (or organizer) gives the tickets back."""
+    order_id = order.id
+    with write_transaction():
+        order = _locked_order(order_id)
+        orders.transition(order, OrderStatus.CANCELLED, reason="hold released", actor=actor)
+    return order
+
+
+def expire_if_lapsed(order_id: int, *, at: datetime | None = None, actor: str = "system:expiry") -> bool:
+    """Mark one lapsed hold expired (availability already stopped counting it)."""
+    at = at or clock_now()
+    with write_transaction():
+        order = _locked_order(order_id)
+        if order.status not in HOLDING_STATUSES or holds_at(order, at):
+            return False
+        return orders.transition(order, OrderStatus.EXPIRED, reason="hold lapsed", actor=actor)
+
+
+def confirm_payment(order_id: int, *, reason: str, actor: str, at: datetime | None = None) -> bool:
+    """Apply a successful payment. Returns True if the order is (now) confirmed,
+    False if no capacity remained: the order is then expired/cancelled and the
+    caller must refund it (outside this transaction: a network call).
+
+    A live hold simply turns into a sale. A late payment (hold lapsed, expired
+    or released) is confirmed only if capacity remains, checked under the same
+    locks as reserving.
+    """
+    at = at or clock_now()
+    with write_transaction():
+        order = _locked_order(order_id)
+        if order.status in (OrderStatus.CONFIRMED, OrderStatus.REFUNDED):
+            return order.status == OrderStatus.CONFIRMED
+        wanted = {item.ticket_type_id: item.quantity for item in order.items}
+        lock_ticket_types(wanted)
+        if not holds_at(order, at):
+            figures = availability(order.event_id, at=at, ticket_type_ids=list(wanted))
+            if any(figures[tt_id].available < qty for tt_id, qty in wanted.items()):
+                if order.status in HOLDING_STATUSES:
+                    orders.transition(order, OrderStatus.EXPIRED, reason="paid after the hold lapsed; no capacity left", actor=actor)
+                return False
+            reason = f"{reason} (late payment; capacity remained)"
+        orders.transition(order, OrderStatus.CONFIRMED, reason=reason, actor=actor)
+        return True

@@ -1,0 +1,128 @@
+"""Shared fixtures: a real PostgreSQL database migrated with the real migrations,
+real Redis, the injectable clock, factories, a live server and Chromium."""
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from eventsite import create_app
+from eventsite.clock import clock
+from eventsite.extensions import db
+from eventsite.models import Event, Organizer, TicketType
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:5432/eventsite_test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+# A fixed, ordinary instant for tests that freeze time.
+T0 = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def reset_schema(app) -> None:
+    """Drop everything and run the real migrations, so tests see production's schema."""
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def app():
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 30, "max_overflow": 0, "pool_timeout": 60},
+        "REDIS_URL": TEST_REDIS_URL,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    })
+    reset_schema(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request):
+    """Every test starts with empty tables and a running clock."""
+    yield
+    clock.unfreeze()
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        with app.app_context():
+            db.session.remove()
+            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context, as a request or a job would have."""
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+@pytest.fixture
+def frozen():
+    """The clock, frozen at T0; tests move it with frozen.advance(...)."""
+    clock.freeze(T0)
+    return clock
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_event(app):
+    """Create a published event with ticket types; returns the event id and type ids."""
+
+    def factory(*types: dict, slug: str = "rush", hold_minutes: int = 15, published: bool = True,
+                organizer_email: str = "org@example.test") -> tuple[int, list[int]]:
+        types = types or ({"name": "GA", "capacity": 10},)
+        with app.app_context():
+            organizer = db.session.query(Organizer).filter_by(email=organizer_email).one_or_none() or Organizer(
+                email=organizer_email, name="Org", password_hash="!")
+            event = Event(
+                organizer=organizer, slug=slug, title=f"Event {slug}", hold_minutes=hold_minutes,
+                published=published, starts_at=clock.now() + timedelta(days=30),
+                ticket_types=[
+                    TicketType(**{"price": 1000, "currency": "EUR", "per_order_limit": 10, **spec})
+                    for spec in types
+                ],
+            )
+            db.session.add(event)
+            db.session.commit()
+            return event.id, [tt.id for tt in event.ticket_types]
+
+    return factory
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on 127.0.0.1 (same process, so the clock is shared)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium; Playwright's own browser downloads are not reachable here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }

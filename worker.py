@@ -1,0 +1,1 @@
+"""RQ worker entry point; the payments/background issue fills this in."""
