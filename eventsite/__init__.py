@@ -33,16 +33,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_sqlite(db.engine)
 
-    from . import cli, views
-    from .api import bp as api_bp
-    from .dashboard import bp as dashboard_bp
-    from .payments import bp as payments_bp
-    from .shop import bp as shop_bp
+    from . import api, cli, dashboard, payments, shop, views
 
-    app.register_blueprint(shop_bp)
-    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
-    app.register_blueprint(payments_bp)
+    # Each area registers its own blueprint and whatever it needs (login, limiter, jobs).
+    for area in (shop, payments, dashboard, api):
+        area.init_app(app)
     views.register(app)
     cli.register(app)
     return app
