@@ -9,7 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import Column, inspect
 from sqlalchemy.engine import make_url
 
-from conftest import TEST_DATABASE_URL
+from testenv import TEST_DATABASE_URL
 from eventsite import create_app
 from eventsite.extensions import db
 from eventsite.models import UTCDateTime

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlalchemy import text
 
-from conftest import T0
+from testenv import T0
 from eventsite import inventory, orders
 from eventsite.clock import clock
 from eventsite.errors import InvalidRequest, SoldOut
