@@ -159,7 +159,9 @@ def _viewer_token(event_id: int) -> str | None:
 
 
 def _remember(order: Order) -> None:
-    session[HOLDS_KEY] = {**session.get(HOLDS_KEY, {}), str(order.event_id): order.token}
+    holds = session.get(HOLDS_KEY, {})
+    if holds.get(str(order.event_id)) != order.token:  # only then does the cookie need rewriting
+        session[HOLDS_KEY] = {**holds, str(order.event_id): order.token}
 
 
 def _redirect(location: str):
