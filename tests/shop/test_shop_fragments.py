@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from conftest import HX, csrf_from  # tests/shop/conftest.py
+from shop_support import HX, buyer, csrf_from, hold_for_other, table_counts  # noqa: F401 (fixtures)
 
 from eventsite import inventory, orders
 from eventsite.extensions import db
