@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import current_app, make_response, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import inventory
 from ..clock import now
@@ -32,7 +33,7 @@ def index():
     at = now()
     events = db.session.scalars(
         select(Event).where(Event.published.is_(True), func.coalesce(Event.ends_at, Event.starts_at) > at)
-        .order_by(Event.starts_at)
+        .options(selectinload(Event.ticket_types)).order_by(Event.starts_at)
     )
     return render_template("shop/index.html", events=[(e, on_sale_status(e, at)) for e in events])
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from shop_support import hold_for_other  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -141,5 +142,38 @@ def test_polling_answers_304_keeps_the_picks_and_pauses_while_hidden(
                       "document.dispatchEvent(new Event('visibilitychange'))")
         assert next_poll().status == 304  # polling resumes once the tab is shown
         shoot(page, "7-event-page")
+    finally:
+        context.close()
+
+
+def test_refusals_show_in_place_and_the_page_stays_usable(
+        browser, live_server, frozen, make_event, poll_every, hold_for_other):
+    poll_every(60)  # figures refresh here only because a refusal asks for it
+    event_id, (ga,) = make_event({"name": "GA", "capacity": 1})
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/events/rush")
+        page.get_by_label("Quantity of GA").select_option("1")
+        page.get_by_label("Email for your tickets").fill("b@example.test")
+
+        # A stale form: the page says so where the buyer is looking.
+        page.locator("input[name=csrf_token]").evaluate("el => el.value = 'stale'")
+        page.get_by_role("button", name="Reserve").click()
+        alert = page.locator("#reserve-feedback [role=alert]")
+        expect(alert).to_contain_text("This form has expired")
+        shoot(page, "8-stale-form")
+        page.get_by_role("link", name="Reload the page").click()
+
+        # Someone else takes the last ticket while B is choosing.
+        page.get_by_label("Quantity of GA").select_option("1")
+        page.get_by_label("Email for your tickets").fill("b@example.test")
+        hold_for_other(event_id, {ga: 1})
+        page.get_by_role("button", name="Reserve").click()
+        expect(alert).to_contain_text("All remaining tickets are reserved by other buyers")
+        expect(alert).to_contain_text(re.compile(r"Check back in (15:00|14:5\d)"))
+        expect(page.locator(f"#status-{ga}")).to_contain_text("All remaining tickets are reserved")
+        expect(page).to_have_url(f"{live_server}/events/rush")
+        shoot(page, "9-all-reserved-while-choosing")
     finally:
         context.close()
