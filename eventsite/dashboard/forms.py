@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, EmailField, IntegerField,
                      PasswordField, SelectField, StringField, TextAreaField)
-from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp,
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
 from ..models import OrderStatus
@@ -41,7 +41,7 @@ class LoginForm(FlaskForm):
 
 class SignupForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=200)])
-    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
 
 

@@ -124,11 +124,12 @@ def orders_csv(event_id: int) -> Iterator[str]:
         .where(Order.event_id == event_id).group_by(Order.id).order_by(Order.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
-    rows = (
-        [order_id, _iso(created), email, OrderStatus(status).value, quantity, _money(amount), currency,
-         session or "", intent or "", refund or "", _iso(updated)]
-        for order_id, created, email, status, quantity, amount, currency, session, intent, refund, updated
-        in db.session.execute(query)
-    )
+
+    def rows():  # a generator, so the query runs while the response streams, not before
+        for order_id, created, email, status, quantity, amount, currency, session, intent, refund, updated \
+                in db.session.execute(query):
+            yield [order_id, _iso(created), email, OrderStatus(status).value, quantity, _money(amount), currency,
+                   session or "", intent or "", refund or "", _iso(updated)]
+
     return _csv_lines(["order_id", "created_at", "email", "status", "tickets", "total", "currency",
-                       "stripe_session_id", "payment_intent_id", "refund_id", "updated_at"], rows)
+                       "stripe_session_id", "payment_intent_id", "refund_id", "updated_at"], rows())
