@@ -6,13 +6,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, EmailField, IntegerField,
+from wtforms import (BooleanField, SelectChoice, DateField, DateTimeLocalField, DecimalField, EmailField, IntegerField,
                      PasswordField, SelectField, StringField, TextAreaField)
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
 from ..models import OrderStatus
-from .accounts import MIN_PASSWORD_LENGTH
 
 LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -42,7 +41,7 @@ class LoginForm(FlaskForm):
 class SignupForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
 def _known_timezone(form, field):
@@ -118,9 +117,8 @@ class OrderFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", choices=[("", "Any status")] + [(s.value, s.value.replace("_", " "))
-                                                                    for s in OrderStatus],
-                         validators=[Optional()])
+    status = SelectField("Status", choices=[SelectChoice("", "Any status")] + [
+        SelectChoice(s.value, s.value.replace("_", " ")) for s in OrderStatus], validators=[Optional()])
     ticket_type = SelectField("Ticket type", coerce=str, validators=[Optional()])
     email = StringField("Email contains", validators=[Optional(), Length(max=254)])
     created_from = DateField("Ordered from", validators=[Optional()])

@@ -14,6 +14,7 @@ from flask import (Response, current_app, flash, redirect, render_template, requ
                    stream_with_context, url_for)
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
+from wtforms import SelectChoice
 
 from ..errors import DomainError, InvalidRequest
 from ..models import OrderStatus
@@ -230,7 +231,8 @@ def _order_filter(form: OrderFilterForm, event) -> listing.OrderFilter:
 def orders(event_id: int):
     event = _event(event_id)
     form = OrderFilterForm(request.args)
-    form.ticket_type.choices = [("", "Any ticket type")] + [(str(tt.id), tt.name) for tt in event.ticket_types]
+    form.ticket_type.choices = [SelectChoice("", "Any ticket type")] + [
+        SelectChoice(str(tt.id), tt.name) for tt in event.ticket_types]
     if not form.validate():
         return render_template("dashboard/orders.html", event=event, form=form, page=None), 422
     number = request.args.get("page", "1")
