@@ -1,0 +1,79 @@
+"""In Chromium: an organizer sets up an event from the dashboard, a buyer reserves, the next poll shows the hold."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from dashboard_helpers import PASSWORD, add_organizer, reserve
+from eventsite.extensions import db
+from eventsite.models import Event
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def figure(page, row: str, name: str):
+    return page.locator(f'#live tr[data-row="{row}"] td[data-figure="{name}"]')
+
+
+@pytest.mark.browser
+def test_organizer_sets_up_an_event_and_sees_a_hold_on_the_next_poll(app, live_server, page, monkeypatch):
+    monkeypatch.setitem(app.config, "AVAILABILITY_POLL_SECONDS", 1)
+    with app.app_context():
+        add_organizer("org@example.test")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+
+    page.goto(f"{live_server}/dashboard/")
+    expect(page).to_have_url(re.compile(r"/dashboard/login\?next="))
+    page.fill("#email", "org@example.test")
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Log in')")
+    expect(page.locator("h1")).to_have_text("My events")
+
+    page.click("text=New event")
+    page.fill("#title", "Browser Fest")
+    page.fill("#slug", "browser-fest")
+    page.fill("#timezone", "Europe/Berlin")
+    page.fill("#starts_at", "2027-03-01T20:00")
+    page.fill("#hold_minutes", "15")
+    page.click("button:has-text('Create event')")
+    expect(page.locator("h1")).to_have_text("Browser Fest")
+    event_page = page.url
+
+    for name, price, capacity in (("Standing", "20.00", "50"), ("Balcony", "35.50", "10")):
+        page.click("text=Add ticket type")
+        page.fill("#name", name)
+        page.fill("#price", price)
+        page.fill("#capacity", capacity)
+        page.fill("#per_order_limit", "4")
+        page.click("button:has-text('Add ticket type')")
+        expect(page.locator("p[role=status]")).to_contain_text(f"Ticket type “{name}” added.")
+    page.click("button:has-text('Publish')")
+    expect(page.locator("p[role=status]")).to_contain_text("visible in the shop")
+    expect(figure(page, "Standing", "held")).to_have_text("0")
+    expect(figure(page, "Total", "capacity")).to_have_text("60")
+
+    # The buyer: after the shop merges, a second browser context fills /events/browser-fest instead.
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.slug == "browser-fest"))
+        standing, balcony = (tt.id for tt in event.ticket_types)
+        reserve(event.id, {standing: 2, balcony: 1}, "buyer@example.test")
+
+    expect(figure(page, "Standing", "held")).to_have_text("2", timeout=5000)  # no reload: the poll brings it
+    expect(figure(page, "Balcony", "available")).to_have_text("9")
+    expect(figure(page, "Total", "live-holds")).to_have_text("1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-hold.png"), full_page=True)
+
+    # The organizer releases the hold, confirming the dialog.
+    page.click("text=Orders")
+    page.click("#main table a")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Release hold')")
+    expect(page.locator("h1 .status")).to_have_text("cancelled")
+    page.goto(event_page)
+    expect(figure(page, "Standing", "held")).to_have_text("0")
+    expect(figure(page, "Standing", "released")).to_contain_text("2 (1 orders)")
