@@ -54,7 +54,7 @@ def _per_step(delta_rows, steps: int) -> list[int]:
     return list(accumulate(deltas))
 
 
-def quantities():
+def _quantities():
     """Tickets per order."""
     return (select(OrderItem.order_id, func.sum(OrderItem.quantity).label("qty"))
             .group_by(OrderItem.order_id).subquery())
@@ -66,7 +66,7 @@ def series(event_id: int, *, at: datetime | None = None) -> Series | None:
     if first is None or first > at:
         return None
     instants = _boundaries(first, at)
-    qty = quantities()
+    qty = _quantities()
 
     # Sold: +tickets when an order is confirmed, -tickets when a confirmed one is refunded.
     sign = case((OrderEvent.to_status == OrderStatus.CONFIRMED.value, 1),
@@ -105,7 +105,7 @@ def series(event_id: int, *, at: datetime | None = None) -> Series | None:
 class Plot:
     width: int
     height: int
-    top: int
+    pad: int
     sold_points: str
     held_points: str
     ticks: list[tuple[float, str]]  # x, label
@@ -125,7 +125,7 @@ def plot(data: Series, *, width: int = 600, height: int = 200, pad: int = 24) ->
         return round(height - pad - (height - 2 * pad) * value / top, 1)
 
     def line(values: list[int]) -> str:
-        return " ".join(f"{x(i)},{y(v)}" for i, v in zip(data.instants, values))
+        return " ".join(f"{x(i)},{y(v)}" for i, v in zip(data.instants, values, strict=True))
 
     ticks = [(y(value), str(value)) for value in sorted({0, top})]
-    return Plot(width, height, top, line(data.sold), line(data.held), ticks, data.instants[0], data.instants[-1])
+    return Plot(width, height, pad, line(data.sold), line(data.held), ticks, data.instants[0], data.instants[-1])

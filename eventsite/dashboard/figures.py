@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from .. import inventory
 from ..clock import now as clock_now
 from ..extensions import db
-from ..models import HOLDING_STATUSES, Event, Order, OrderItem, OrderStatus, TicketType
+from ..models import HOLDING_STATUSES, Event, Order, OrderItem, OrderStatus
 
 S = OrderStatus
 
@@ -120,7 +120,3 @@ def event_figures(event: Event, *, at: datetime | None = None) -> Figures:
                 sum(r.available for r in rows), min(releases, default=None), total_outcomes, dict(total_revenue))
     return Figures(at, rows, total)
 
-
-def ticket_type_names(event_id: int) -> dict[int, str]:
-    return dict(db.session.execute(select(TicketType.id, TicketType.name).where(TicketType.event_id == event_id)
-                                   .order_by(TicketType.id)).tuples())

@@ -48,7 +48,7 @@ def _known_timezone(form, field):
     try:
         ZoneInfo(field.data)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError("Choose a time zone such as Europe/Berlin or America/New_York.")
+        raise ValidationError("Choose a time zone such as Europe/Berlin or America/New_York.") from None
 
 
 class EventForm(FlaskForm):
