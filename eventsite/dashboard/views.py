@@ -17,6 +17,7 @@ from flask_login import current_user, login_user, logout_user
 from wtforms import SelectChoice
 
 from ..errors import DomainError, InvalidRequest
+from ..extensions import htmx
 from ..models import OrderStatus
 from . import accounts, actions, bp, chart, events, figures, listing
 from .auth import SignedIn, login_attempt_limit
@@ -27,9 +28,11 @@ PUBLIC_ENDPOINTS = {"dashboard.login", "dashboard.signup"}
 
 @bp.before_request
 def require_login():
-    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    return None
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if htmx:  # a poll after signing out: send the whole page to the login form, not into a fragment
+        return Response(status=401, headers={"HX-Redirect": url_for("dashboard.login")})
+    return current_app.login_manager.unauthorized()
 
 
 @bp.context_processor

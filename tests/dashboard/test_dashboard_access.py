@@ -110,3 +110,9 @@ def test_a_post_without_csrf_token_is_refused(world, owner, snapshot):
     response = owner.post(f"/dashboard/events/{world.event_id}/publication", data={"published": "0"})
     assert response.status_code == 400
     assert snapshot() == before
+
+
+def test_a_poll_after_signing_out_sends_the_page_to_the_login_form(world, client):
+    response = client.get(f"/dashboard/events/{world.event_id}/live", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/dashboard/login"
