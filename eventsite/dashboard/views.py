@@ -77,7 +77,9 @@ def _next_url() -> str:
     """Where to go after logging in: only a path on this site (no open redirect)."""
     target = request.args.get("next", "")
     parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+    # Browsers read a backslash as a slash ("/\\host" is "//host"), so those are refused too.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target and not parts.netloc \
+            and not parts.scheme:
         return target
     return url_for("dashboard.index")
 

@@ -74,7 +74,8 @@ def test_wrong_password_and_unknown_email_get_the_same_generic_answer(world, cli
 
 def test_login_follows_next_only_within_the_site(world, app):
     for target, expected in [(f"/dashboard/events/{world.event_id}", f"/dashboard/events/{world.event_id}"),
-                             ("https://evil.example/", "/dashboard/"), ("//evil.example/x", "/dashboard/")]:
+                             ("https://evil.example/", "/dashboard/"), ("//evil.example/x", "/dashboard/"),
+                             ("/%5Cevil.example/x", "/dashboard/")]:
         client = app.test_client()
         response = client.post(f"/dashboard/login?next={target}", data={
             "csrf_token": csrf_token(client), "email": "owner@example.test", "password": PASSWORD})
