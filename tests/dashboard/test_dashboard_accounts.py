@@ -1,7 +1,6 @@
 """Sign up, log in, log out, rate limiting, session cookie, and `flask organizer create`."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -13,6 +12,7 @@ from eventsite import create_app
 from eventsite.dashboard.auth import LOGIN_LIMIT
 from eventsite.extensions import db
 from eventsite.models import Organizer
+from testenv import TEST_DATABASE_URL, TEST_REDIS_URL
 
 GENERIC = "Email or password is incorrect."
 ALERT = re.compile(r'role="alert">([^<]*)<')
@@ -86,7 +86,7 @@ def test_login_is_rate_limited(world):
     """With limits on (as in production), the attempt past the limit is refused even with the right password."""
     limited = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": True,
-        "SQLALCHEMY_DATABASE_URI": os.environ["TEST_DATABASE_URL"], "REDIS_URL": os.environ["TEST_REDIS_URL"],
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL, "REDIS_URL": TEST_REDIS_URL,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0},
     })
     limited.extensions["dashboard_limiter"].reset()
