@@ -10,7 +10,7 @@ import sys
 
 import click
 from flask import Flask, request
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
@@ -45,6 +45,7 @@ def authenticated_organizer() -> Organizer:
 
 @click.command("api-token")
 @click.argument("email")
+@with_appcontext
 def api_token_command(email: str) -> None:
     """Create or rotate the API token of organizer EMAIL and print it (shown only once)."""
     organizer = db.session.scalar(select(Organizer).where(func.lower(Organizer.email) == email.strip().lower()))
