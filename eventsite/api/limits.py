@@ -6,7 +6,6 @@ test app with limits on, say) would otherwise switch limits on for the first.
 """
 from __future__ import annotations
 
-import math
 import os
 import time
 
@@ -39,4 +38,4 @@ def retry_after() -> int:
     current = current_app.extensions[EXTENSION].current_limit
     if current is None:
         return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    return max(1, int(current.reset_at - time.time()))
