@@ -47,11 +47,11 @@ def header(description: str, required: bool = False, schema: dict = STR) -> dict
     return {"description": description, "required": required, "schema": schema}
 
 
-def path_param(name: str, description: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": SEGMENT}
+def path_param(name: str, description: str, **extra) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": SEGMENT, **extra}
 
 
-SLUG = path_param("slug", "The event's public slug.")
+SLUG = path_param("slug", "The event's public slug.", example="demo-night")
 TOKEN = path_param("token", "The reservation's unguessable token (returned when reserving).")
 RETRY_AFTER = header("Seconds until trying again may succeed.", schema={"type": "string", "pattern": "^[0-9]+$"})
 
