@@ -11,6 +11,7 @@ from .validation import MAX_ID, MAX_ITEMS, MAX_PAGE
 # Mirrors of the rules the code applies, so generated clients and the fuzzer agree with it.
 NO_CONTROL = "[^\\x00-\\x1f\\x7f]"
 SEGMENT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^/\\x00-\\x1f\\x7f]+$"}
+TEXT = {"type": "string", "maxLength": 200, "pattern": f"^{NO_CONTROL}*$"}
 EMAIL = {"type": "string", "maxLength": 254, "pattern": f"^{NO_CONTROL}*@{NO_CONTROL}*$",
          "description": "Contains an @; no control characters.", "examples": ["buyer@example.com"]}
 
@@ -174,7 +175,7 @@ PATHS = {
         "summary": "Availability figures alone; poll with If-None-Match.",
         "parameters": [
             SLUG,
-            {"name": "reservation", "in": "query", "required": False, "schema": STR,
+            {"name": "reservation", "in": "query", "required": False, "schema": TEXT,
              "description": "Your reservation token: adds held_by_you / held_by_others."},
             {"name": "If-None-Match", "in": "header", "required": False, "schema": STR,
              "description": "The ETag of the figures you have."},
@@ -183,7 +184,7 @@ PATHS = {
             "200": json_response("Current figures.", ref("Availability"),
                                  {"ETag": header("Weak validator of these figures.", required=True)}),
             "304": {"description": "Unchanged since the ETag you sent."},
-            "404": NOT_FOUND,
+            "404": NOT_FOUND, "422": INVALID,
         },
     }},
     "/events/{slug}/reservations": {"post": {
@@ -244,7 +245,7 @@ PATHS = {
             {"name": "status", "in": "query", "required": False,
              "schema": {"type": "string", "enum": [s.value for s in OrderStatus]}},
             {"name": "email", "in": "query", "required": False, "description": "Part of the buyer's email.",
-             "schema": {"type": "string", "maxLength": 254, "pattern": f"^{NO_CONTROL}*$"}},
+             "schema": {**TEXT, "maxLength": 254}},
             {"name": "page", "in": "query", "required": False,
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
         ],

@@ -77,6 +77,24 @@ def _item(item: Any, where: str, quantities: dict[int, int], fields: dict[str, s
         quantities[tt_id] = quantity
 
 
+def query(args, allowed: set[str], fields: dict[str, str] | None = None) -> None:
+    """Refuse query parameters the operation does not know (a typo should not silently
+    widen a filter)."""
+    fields = {} if fields is None else fields
+    for key in sorted(set(args) - allowed):
+        fields[key] = "Unknown query parameter."
+    if fields:
+        raise InvalidInput(fields)
+
+
+def availability_query(args) -> str | None:
+    """``?reservation=TOKEN`` -> the viewer's token, if any."""
+    token = args.get("reservation") or None
+    fields = {"reservation": "A reservation token."} if token and (len(token) > 200 or CONTROL.search(token)) else {}
+    query(args, {"reservation"}, fields)
+    return token
+
+
 def orders_query(args) -> tuple[OrderStatus | None, str | None, int]:
     """``?status=&email=&page=`` -> (status, email fragment, page)."""
     fields: dict[str, str] = {}
@@ -90,6 +108,5 @@ def orders_query(args) -> tuple[OrderStatus | None, str | None, int]:
     page = int(page_text) if page_text.isascii() and page_text.isdigit() else 0
     if not 1 <= page <= MAX_PAGE:
         fields["page"] = f"A page number from 1 to {MAX_PAGE}."
-    if fields:
-        raise InvalidInput(fields)
+    query(args, {"status", "email", "page"}, fields)
     return (OrderStatus(status) if status else None), email, page

@@ -49,7 +49,7 @@ def get_availability(slug: str):
     """Cheap to poll: a weak ETag over the figures lets unchanged answers be a bodiless 304."""
     at = now()
     ev = inventory.published_event(slug)
-    viewer = request.args.get("reservation") or None
+    viewer = validation.availability_query(request.args)
     figures = inventory.availability(ev.id, at=at, viewer_token=viewer)
     body = representations.availability(ev, figures, at, viewer=viewer is not None)
     response = jsonify(body)

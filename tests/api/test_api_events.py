@@ -71,3 +71,10 @@ def test_availability_tells_a_holder_what_is_theirs(client, make_event, reserve)
         "held": 3, "held_by_you": 2, "held_by_others": 1, "available": 2}
     anonymous = client.get(f"{API}/events/rush/availability").json["ticket_types"][0]
     assert "held_by_you" not in anonymous
+
+
+def test_availability_refuses_unknown_or_malformed_query_parameters(client, make_event):
+    make_event()
+    for query, field in (({"reservaton": "x"}, "reservaton"), ({"reservation": "a\x00b"}, "reservation")):
+        response = client.get(f"{API}/events/rush/availability", query_string=query)
+        assert response.status_code == 422 and list(response.json["error"]["fields"]) == [field]

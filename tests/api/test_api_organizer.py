@@ -118,7 +118,7 @@ def test_orders_filter_by_status_and_email_and_page(app, client, make_event, org
 
 @pytest.mark.parametrize("query, field", [
     ({"status": "paid"}, "status"), ({"page": "0"}, "page"), ({"page": "two"}, "page"),
-    ({"page": "-1"}, "page"), ({"email": "a\x00b"}, "email"),
+    ({"page": "-1"}, "page"), ({"email": "a\x00b"}, "email"), ({"stauts": "confirmed"}, "stauts"),
 ])
 def test_orders_query_is_validated(client, make_event, organizer_token, query, field):
     make_event()

@@ -1,9 +1,12 @@
 """Reserving, reading, releasing and checking out through the API."""
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+import requests
 
 from eventsite import inventory
 from eventsite.extensions import db
@@ -218,3 +221,20 @@ def test_checkout_refuses_holds_that_cannot_be_paid(app, client, make_event, res
     assert (expired.status_code, expired.json["error"]["code"]) == (409, "hold_expired")
     assert (cancelled.status_code, cancelled.json["error"]["code"]) == (409, "not_reserved")
     assert table_counts() == before
+
+
+def test_concurrent_buyers_over_http_never_share_the_last_ticket(live_server, make_event, table_counts):
+    _, (ga,) = make_event({"name": "GA", "capacity": 1})
+    url = f"{live_server}{API}/events/rush/reservations"
+    barrier = threading.Barrier(6)
+
+    def buy(n: int) -> int:
+        barrier.wait()
+        body = {"email": f"b{n}@example.test", "items": [{"ticket_type_id": ga, "quantity": 1}]}
+        return requests.post(url, json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(buy, range(6)))
+
+    assert statuses == [201, 409, 409, 409, 409, 409]
+    assert table_counts()[0] == 1
