@@ -61,3 +61,21 @@ def test_the_limit_is_configurable_from_the_environment(monkeypatch, app):
                              "REDIS_URL": os.environ.get("TEST_REDIS_URL", app.config["REDIS_URL"])})
     assert configured.config["API_RESERVE_RATE_LIMIT"] == "7/hour"
     assert configured.config["RATELIMIT_ENABLED"] is True
+
+
+def test_redis_down_does_not_stop_sales(app, make_event, table_counts):
+    """The limiter counts in memory while Redis is unreachable instead of failing requests."""
+    make_event({"name": "GA", "capacity": 10})
+    no_redis = create_app({
+        **{key: app.config[key] for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI")},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0},
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "RATELIMIT_ENABLED": True,
+        "API_RESERVE_RATE_LIMIT": "2/minute",
+    })
+    client = no_redis.test_client()
+    statuses = [client.post(f"{API}/events/rush/reservations", json=BODY).status_code for _ in range(3)]
+    with no_redis.app_context():
+        db.engine.dispose()
+    assert statuses == [201, 201, 429]
+    assert table_counts()[0] == 2
