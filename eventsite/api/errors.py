@@ -17,6 +17,7 @@ from ..clock import now
 from ..errors import AllReserved, Conflict, DomainError, InvalidRequest
 from ..orders import IllegalTransition
 from . import bp
+from .limits import retry_after
 
 
 class InvalidInput(InvalidRequest):
@@ -75,8 +76,6 @@ def http_error(error: HTTPException):
     message = "Something went wrong on our side." if (error.code or 500) >= 500 else error.description
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     if error.code == 429:
-        from .limits import retry_after
-
         headers["Retry-After"] = str(retry_after())
     return error_response(error.code or 500, code, message, headers=headers)
 

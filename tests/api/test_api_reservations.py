@@ -21,6 +21,10 @@ def _hold(app, event_id: int, quantities: dict[int, int], email: str = "page@exa
         return inventory.reserve(db.session.get(Event, event_id), quantities, email).token
 
 
+def _refusal(response) -> tuple[int, str]:
+    return response.status_code, response.json["error"]["code"]
+
+
 def _order(app, token: str) -> Order:
     with app.app_context():
         order = inventory.order_by_token(token)
@@ -86,9 +90,9 @@ def test_sold_out_and_sales_closed_are_409_with_their_codes(app, make_event, res
     sold_out = reserve("rush", [(ga, 1)])
     closed = reserve("rush", [(early, 1)])
 
-    assert (sold_out.status_code, sold_out.json["error"]["code"]) == (409, "sold_out")
+    assert _refusal(sold_out) == (409, "sold_out")
     assert "Retry-After" not in sold_out.headers and "retry_after" not in sold_out.json["error"]
-    assert (closed.status_code, closed.json["error"]["code"]) == (409, "sales_closed")
+    assert _refusal(closed) == (409, "sales_closed")
     assert table_counts() == before
 
 
@@ -142,7 +146,7 @@ def test_reserving_for_an_unknown_or_unpublished_event_is_404(make_event, reserv
     _, (tt,) = make_event(published=False, slug="draft")
     for slug in ("draft", "nope"):
         response = reserve(slug, [(tt, 1)])
-        assert (response.status_code, response.json["error"]["code"]) == (404, "not_found")
+        assert _refusal(response) == (404, "not_found")
     assert table_counts() == (0, 0, 0)
 
 
@@ -164,8 +168,7 @@ def test_unknown_tokens_are_404_everywhere(client, make_event, reserve):
     _, (ga,) = make_event()
     reserve("rush", [(ga, 1)])
     for method, path in (("get", ""), ("delete", ""), ("post", "/checkout")):
-        response = getattr(client, method)(f"{API}/reservations/not-a-token{path}")
-        assert (response.status_code, response.json["error"]["code"]) == (404, "not_found")
+        assert _refusal(getattr(client, method)(f"{API}/reservations/not-a-token{path}")) == (404, "not_found")
     response = client.get(f"{API}/reservations/bad%00token")
     assert response.status_code == 404 and response.is_json
 
@@ -197,11 +200,8 @@ def test_release_refuses_a_lapsed_or_paid_hold(app, client, make_event, reserve,
     frozen.advance(timedelta(minutes=6))
     before = table_counts()
 
-    expired = client.delete(f"{API}/reservations/{lapsed}")
-    confirmed = client.delete(f"{API}/reservations/{paid}")
-
-    assert (expired.status_code, expired.json["error"]["code"]) == (409, "hold_expired")
-    assert (confirmed.status_code, confirmed.json["error"]["code"]) == (409, "conflict")
+    assert _refusal(client.delete(f"{API}/reservations/{lapsed}")) == (409, "hold_expired")
+    assert _refusal(client.delete(f"{API}/reservations/{paid}")) == (409, "conflict")
     assert table_counts() == before
     assert _order(app, paid).status == OrderStatus.CONFIRMED
 
@@ -215,11 +215,8 @@ def test_checkout_refuses_holds_that_cannot_be_paid(app, client, make_event, res
     frozen.advance(timedelta(minutes=15))
     before = table_counts()
 
-    expired = client.post(f"{API}/reservations/{lapsed}/checkout")
-    cancelled = client.post(f"{API}/reservations/{released}/checkout")
-
-    assert (expired.status_code, expired.json["error"]["code"]) == (409, "hold_expired")
-    assert (cancelled.status_code, cancelled.json["error"]["code"]) == (409, "not_reserved")
+    assert _refusal(client.post(f"{API}/reservations/{lapsed}/checkout")) == (409, "hold_expired")
+    assert _refusal(client.post(f"{API}/reservations/{released}/checkout")) == (409, "not_reserved")
     assert table_counts() == before
 
 
