@@ -5,19 +5,16 @@ import hashlib
 import json
 
 from flask import jsonify, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import inventory
 from ..clock import now
-from ..errors import NotFound
 from ..extensions import db
-from ..models import HOLDING_STATUSES, Event, Order, OrderItem, OrderStatus, TicketType
-from . import bp, openapi, representations, validation
+from ..models import HOLDING_STATUSES, Event, Order, OrderStatus
+from . import bp, openapi, organizer, representations, validation
 from .errors import HoldExpired, NotReserved
 from .tokens import authenticated_organizer
-
-ORDERS_PER_PAGE = 50
 
 
 @bp.get("/openapi.json")
@@ -105,68 +102,39 @@ def _reservation(order: Order, status: int, **headers):
 
 # --- organizers: bearer token, own events only --------------------------------
 
-def _own_event(slug: str):
-    organizer = authenticated_organizer()
-    ev = db.session.scalar(select(Event).where(Event.slug == slug, Event.organizer_id == organizer.id))
-    if ev is None:
-        raise NotFound("There is no such event.")
-    return ev
-
-
 @bp.get("/organizer/events")
 def organizer_events():
-    organizer = authenticated_organizer()
     at = now()
     return {"events": [
         {**representations.event(ev, inventory.availability(ev.id, at=at), at), "published": ev.published}
-        for ev in organizer.events
+        for ev in authenticated_organizer().events
     ]}
 
 
 @bp.get("/organizer/events/<api_segment:slug>/figures")
 def organizer_figures(slug: str):
-    ev = _own_event(slug)
+    ev = organizer.own_event(authenticated_organizer(), slug)
     at = now()
     figures = inventory.availability(ev.id, at=at)
-    by_status = dict(db.session.execute(
-        select(Order.status, func.count()).where(Order.event_id == ev.id).group_by(Order.status)
-    ).all())
-    revenue = db.session.execute(
-        select(TicketType.currency, func.sum(OrderItem.quantity * OrderItem.unit_price))
-        .join(OrderItem.ticket_type).join(OrderItem.order)
-        .where(Order.event_id == ev.id, Order.status == OrderStatus.CONFIRMED)
-        .group_by(TicketType.currency)
-    ).all()
     return {
         "slug": ev.slug,
         "at": at.isoformat(),
         "ticket_types": [{"id": tt.id, "name": tt.name, **representations.figures(figures[tt.id])}
                          for tt in ev.ticket_types],
-        "orders_by_status": {s.value: by_status.get(s, 0) for s in OrderStatus},
-        "revenue": {currency: int(amount) for currency, amount in revenue},
+        "orders_by_status": organizer.orders_by_status(ev),
+        "revenue": organizer.revenue(ev),
     }
 
 
 @bp.get("/organizer/events/<api_segment:slug>/orders")
 def organizer_orders(slug: str):
-    ev = _own_event(slug)
+    ev = organizer.own_event(authenticated_organizer(), slug)
     status, email, page = validation.orders_query(request.args)
-    criteria = [Order.event_id == ev.id]
-    if status:
-        criteria.append(Order.status == status)
-    if email:
-        criteria.append(Order.email.icontains(email, autoescape=True))
-    total = db.session.scalar(select(func.count()).select_from(Order).where(*criteria))
-    orders = db.session.scalars(
-        select(Order).where(*criteria).order_by(Order.created_at.desc(), Order.id.desc())
-        .options(selectinload(Order.items).selectinload(OrderItem.ticket_type))
-        .limit(ORDERS_PER_PAGE).offset((page - 1) * ORDERS_PER_PAGE)
-    )
+    result = organizer.orders_page(ev, status=status, email=email, page=page)
     at = now()
-    has_next = page * ORDERS_PER_PAGE < total
+    filters = {k: v for k, v in request.args.items() if k in ("status", "email")}
     return {
-        "orders": [representations.organizer_order(o, at) for o in orders],
-        "page": page, "per_page": ORDERS_PER_PAGE, "total": total,
-        "next": url_for("api.organizer_orders", slug=slug, page=page + 1,
-                        **{k: v for k, v in request.args.items() if k in ("status", "email")}) if has_next else None,
+        "orders": [representations.organizer_order(o, at) for o in result.orders],
+        "page": page, "per_page": organizer.ORDERS_PER_PAGE, "total": result.total,
+        "next": url_for("api.organizer_orders", slug=slug, page=page + 1, **filters) if result.has_next else None,
     }
