@@ -77,7 +77,9 @@ SCHEMAS = {
         {"retry_after": {"type": "integer", "minimum": 1,
                          "description": "With `all_reserved`: seconds until the earliest hold lapses."},
          "retry_at": TIME},
-        code=STR, message=STR,
+        code={**STR, "description": "Machine-readable: not_found, invalid, sold_out, all_reserved, sales_closed, "
+              "hold_expired, not_reserved, conflict, unauthorized, too_many_requests, method_not_allowed, ..."},
+        message={**STR, "description": "For people."},
         fields={"type": "object", "additionalProperties": STR,
                 "description": "Field path (e.g. `items[0].quantity`) to message."},
     )),
