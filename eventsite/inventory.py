@@ -8,6 +8,7 @@ here talks to the network.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,9 @@ from .transactions import write_transaction
 
 # Sent after a hold is committed (receivers: expiry scheduling, watchers).
 hold_placed = signal("hold-placed")
+
+# PostgreSQL refuses NUL in text (a 500 instead of a 422), and no address has control characters.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def lock_ticket_types(ticket_type_ids) -> list[TicketType]:
 
 
 def _validate(event: Event, quantities: Mapping[int, int], email: str, at: datetime) -> dict[int, int]:
-    if not email or "@" not in email or len(email) > 254:
+    if not email or "@" not in email or len(email) > 254 or _CONTROL_CHARACTERS.search(email):
         raise InvalidRequest("Enter a valid email address.", field="email")
     types = {tt.id: tt for tt in event.ticket_types}
     wanted: dict[int, int] = {}

@@ -1,10 +1,29 @@
-"""Public JSON API under /api/v1."""
+"""Public JSON API under /api/v1: events, availability, reservations, organizer figures."""
 from flask import Blueprint
+from werkzeug.routing import BaseConverter
+
+from ..extensions import csrf
+
+PREFIX = "/api/v1"
 
 bp = Blueprint("api", __name__)
 
 
-def init_app(app) -> None:
-    from . import views  # noqa: F401  (routes attach to bp)
+class SegmentConverter(BaseConverter):
+    """A slug or token: one path segment without control characters (which PostgreSQL
+    would refuse in a query), so such URLs are a plain 404."""
 
-    app.register_blueprint(bp, url_prefix="/api/v1")
+    regex = r"[^/\x00-\x1f\x7f]{1,200}"
+
+
+def init_app(app) -> None:
+    from . import errors, limits, tokens, views  # noqa: F401  (routes attach to bp)
+
+    app.config["API_PREFIX"] = PREFIX
+    app.url_map.converters["api_segment"] = SegmentConverter
+    app.register_blueprint(bp, url_prefix=PREFIX)
+    # Token- and JSON-based: no cookies are trusted here, so no CSRF token either.
+    csrf.exempt(bp)
+    errors.register(app)
+    limits.init_app(app)
+    tokens.register_cli(app)
