@@ -84,3 +84,21 @@ def test_out_of_order_expired_after_completed_changes_nothing(app, make_event, b
         "Content-Type": "application/json", "Stripe-Signature": _signed(payload, "whsec_tests_only")})
     assert answer.status_code == 200
     assert reload_order(order.id).status == OrderStatus.CONFIRMED
+
+
+def test_a_refused_delivery_is_retried_until_the_app_accepts_it(
+        app, make_event, buyer, devstripe, reload_order, settings, wait_for):
+    event_id, (ga,) = make_event()
+    order = buyer.reserve(event_id, {ga: 1})
+    checkout_url = buyer.checkout(order.token)
+    devstripe.configure(retry_delays=[0.3] * 30)
+    settings(STRIPE_WEBHOOK_SECRET="whsec_rotated_too_early")  # the app refuses every signature for now
+
+    devstripe.click(checkout_url, "pay")
+    wait_for(lambda: len(devstripe.events("checkout.session.completed")[0]["attempts"]) >= 2)
+    assert set(devstripe.events("checkout.session.completed")[0]["attempts"]) == {400}
+    assert reload_order(order.id).status == OrderStatus.PAYMENT_PROCESSING
+
+    settings(STRIPE_WEBHOOK_SECRET="whsec_tests_only")
+    devstripe.wait_delivered("checkout.session.completed")
+    assert reload_order(order.id).status == OrderStatus.CONFIRMED
