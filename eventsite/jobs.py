@@ -40,11 +40,11 @@ def queue(name: str = DEFAULT) -> Queue:
     return Queue(name, connection=connection())
 
 
-def enqueue(func, *args, queue_name: str = DEFAULT, job_id: str | None = None):
+def enqueue(func, *args):
     """Enqueue ``func(*args)`` with retries; if Redis is unreachable, run it now
     instead (logged), so a buyer never waits on a queue that is not there."""
     try:
-        return queue(queue_name).enqueue(func, *args, job_id=job_id, retry=RETRY, failure_ttl=7 * 86400)
+        return queue(DEFAULT).enqueue(func, *args, retry=RETRY, failure_ttl=7 * 86400)
     except redis.RedisError as error:
         log.warning("Redis unavailable (%s); running %s%r inline", error, func.__name__, args)
     try:

@@ -22,9 +22,10 @@ from .checkout import refund_late_payment
 from .webhooks import apply_session
 
 log = logging.getLogger(__name__)
+EXPIRY_JOB, SWEEP = "system:expiry-job", "system:sweep"
 
 
-def settle_session(session_id: str) -> None:
+def settle_session(session_id: str, *, actor: str) -> None:
     """Close a lapsed hold's session at Stripe; if it was paid (or a delayed
     payment is pending) apply that first, so the payment wins over expiry."""
     db.session.rollback()  # no transaction stays open across the network call
@@ -33,7 +34,7 @@ def settle_session(session_id: str) -> None:
     except stripe.InvalidRequestError:  # not open any more
         session = gateway.retrieve_session(session_id)
     if session.status == "complete":
-        apply_session("checkout.session.completed", session.to_dict())
+        apply_session("checkout.session.completed", session.to_dict(), actor=actor)
 
 
 def expire_order(order_id: int) -> None:
@@ -42,8 +43,8 @@ def expire_order(order_id: int) -> None:
     if order is None or order.status not in HOLDING_STATUSES or inventory.holds_at(order, now()):
         return
     if order.stripe_session_id:
-        settle_session(order.stripe_session_id)
-    inventory.expire_if_lapsed(order_id, actor="system:expiry-job")
+        settle_session(order.stripe_session_id, actor=EXPIRY_JOB)
+    inventory.expire_if_lapsed(order_id, actor=EXPIRY_JOB)
 
 
 def sweep(batch_size: int | None = None) -> int:
@@ -61,7 +62,7 @@ def sweep(batch_size: int | None = None) -> int:
         with write_transaction():
             ids = orders.bulk_transition(
                 orders.candidate_ids(*lapsed, expirable, limit=batch), OrderStatus.EXPIRED,
-                from_statuses=HOLDING_STATUSES, reason="hold lapsed", actor="system:sweep", at=at)
+                from_statuses=HOLDING_STATUSES, reason="hold lapsed", actor=SWEEP, at=at)
         total += len(ids)
         if len(ids) < batch:
             break
@@ -78,7 +79,7 @@ def _settle_sessions(lapsed, batch: int) -> list[str]:
     settled = []
     for session_id in session_ids:
         try:
-            settle_session(session_id)
+            settle_session(session_id, actor=SWEEP)
         except stripe.StripeError as error:
             log.warning("could not settle session %s (%s); its order waits for the next sweep", session_id, error)
         else:

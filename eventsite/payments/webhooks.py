@@ -39,7 +39,7 @@ def apply_event(event) -> str:
             db.session.flush()
             if event.type not in HANDLED:
                 return "ignored"
-            refund_id = _apply_locked(event.type, event.data.object.to_dict())
+            refund_id = _apply_locked(event.type, event.data.object.to_dict(), ACTOR)
     except IntegrityError:
         db.session.rollback()
         return "duplicate"
@@ -47,10 +47,10 @@ def apply_event(event) -> str:
     return "applied"
 
 
-def apply_session(kind: str, session: dict) -> None:
+def apply_session(kind: str, session: dict, *, actor: str) -> None:
     """Apply what Stripe said about a session when we asked it (at hold expiry)."""
     with write_transaction():
-        refund_id = _apply_locked(kind, session)
+        refund_id = _apply_locked(kind, session, actor)
     _refund_later(refund_id)
 
 
@@ -59,7 +59,7 @@ def _refund_later(order_id: int | None) -> None:
         jobs.enqueue(refund_late_payment, order_id)
 
 
-def _apply_locked(kind: str, session: dict) -> int | None:
+def _apply_locked(kind: str, session: dict, actor: str) -> int | None:
     token = session.get("client_reference_id") or (session.get("metadata") or {}).get("order_token")
     order = db.session.scalars(select(Order).where(Order.token == token).with_for_update()).one_or_none()
     if order is None:
@@ -67,10 +67,10 @@ def _apply_locked(kind: str, session: dict) -> int | None:
         return None
     if order.stripe_session_id is None:
         order.stripe_session_id = session["id"]
-    return _apply(kind, session, order)
+    return _apply(kind, session, order, actor)
 
 
-def _apply(kind: str, session: dict, order: Order) -> int | None:
+def _apply(kind: str, session: dict, order: Order, actor: str) -> int | None:
     """Apply one event to its locked order; returns the order id if it must be refunded."""
     settled = order.status in (OrderStatus.CONFIRMED, OrderStatus.REFUNDED)
     if kind == "checkout.session.completed" and session.get("payment_status") != "paid":
@@ -83,7 +83,7 @@ def _apply(kind: str, session: dict, order: Order) -> int | None:
             return None  # applied already (through another event, or the check at expiry)
         order.payment_intent_id = session.get("payment_intent")
         order.payment_pending = False
-        if inventory.confirm_payment(order.id, reason=f"paid ({kind})", actor=ACTOR):
+        if inventory.confirm_payment(order.id, reason=f"paid ({kind})", actor=actor):
             order.payment_error = None
             return None
         order.payment_error = "Paid after the hold ended and no tickets were left: refunded automatically."
@@ -94,9 +94,9 @@ def _apply(kind: str, session: dict, order: Order) -> int | None:
         order.payment_pending = False
         order.payment_error = "Your bank payment did not go through."
         if order.status in HOLDING_STATUSES:
-            orders.transition(order, OrderStatus.EXPIRED, reason="delayed payment failed", actor=ACTOR)
+            orders.transition(order, OrderStatus.EXPIRED, reason="delayed payment failed", actor=actor)
         return None
     # checkout.session.expired: no payment can start any more.
     if order.status in HOLDING_STATUSES and not order.payment_pending:
-        orders.transition(order, OrderStatus.EXPIRED, reason="checkout session expired", actor=ACTOR)
+        orders.transition(order, OrderStatus.EXPIRED, reason="checkout session expired", actor=actor)
     return None

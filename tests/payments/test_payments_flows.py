@@ -1,6 +1,7 @@
 """Whole payment paths through the dev Stripe server: real HTTP, real SDK, real Redis and RQ."""
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ def test_reserve_pay_confirmed_with_one_ticket_per_seat(make_event, buyer, devst
     [session] = devstripe.state()["sessions"]
     assert session["client_reference_id"] == order.token and session["metadata"]["order_token"] == order.token
     assert session["amount_total"] == 2 * 1000 + 5000 and session["status"] == "open"
+    assert session["expires_at"] >= order.expires_at.timestamp() + 30 * 60  # Stripe's minimum
 
     paid = devstripe.click(checkout_url, "pay")
     assert paid.status_code == 303 and paid.headers["Location"].startswith(f"{buyer.url}/r/{order.token}/payment")
@@ -90,7 +92,8 @@ def test_walk_away_then_the_per_order_job_expires_hold_and_session(
 
 
 def test_walk_away_then_the_sweep_expires_hold_and_session_in_batches(
-        app, frozen, make_event, buyer, devstripe, reload_order, settings):
+        app, frozen, make_event, buyer, devstripe, reload_order, settings, caplog):
+    caplog.set_level(logging.INFO, logger="eventsite.payments.expiry")
     event_id, (ga,) = make_event()
     walked = buyer.reserve(event_id, {ga: 1})
     buyer.checkout(walked.token)
@@ -102,6 +105,7 @@ def test_walk_away_then_the_sweep_expires_hold_and_session_in_batches(
     settings(SWEEP_BATCH_SIZE=2)
     result = app.test_cli_runner().invoke(args=["jobs", "sweep"])
     assert result.exit_code == 0 and "Expired 3 lapsed holds." in result.output
+    assert "sweep expired 3 lapsed holds" in caplog.text
 
     assert all(_expired_by(reload_order(i), "system:sweep") for i in [walked.id, *never_paid])
     assert reload_order(live.id).status == S.RESERVED
@@ -281,3 +285,60 @@ def test_pay_now_on_an_ended_hold_is_refused(frozen, make_event, buyer, rq_redis
     refused = buyer.press_pay_now(order.token)
     assert refused.status_code == 409 and "can no longer be paid" in refused.text
     assert rq_redis.llen("rq:queue:default") == 0 and reload_order(order.id).payment_error is None
+
+
+def test_paid_with_the_webhook_still_on_its_way_the_expiry_job_lets_the_payment_win(
+        frozen, make_event, buyer, devstripe, reload_order, run_due):
+    event_id, (ga,) = make_event()
+    order = buyer.reserve(event_id, {ga: 1})
+    checkout_url = buyer.checkout(order.token)
+    devstripe.configure(deliver=False)
+    devstripe.click(checkout_url, "pay")
+    frozen.advance(HOLD)
+
+    run_due()
+    confirmed = reload_order(order.id)
+    assert confirmed.status == S.CONFIRMED and confirmed.history[-1].actor == "system:expiry-job"
+    assert devstripe.session(confirmed.stripe_session_id)["status"] == "complete"
+
+    devstripe.deliver_held()
+    devstripe.wait_delivered("checkout.session.completed")
+    assert [e.to_status for e in reload_order(order.id).history] == ["reserved", "payment_processing", "confirmed"]
+
+
+def test_bank_debit_pending_when_the_sweep_comes_keeps_the_hold(
+        app, frozen, make_event, buyer, devstripe, reload_order, ctx):
+    from eventsite import inventory
+
+    event_id, (ga,) = make_event({"name": "GA", "capacity": 1})
+    order = buyer.reserve(event_id, {ga: 1})
+    checkout_url = buyer.checkout(order.token)
+    devstripe.configure(deliver=False)
+    devstripe.click(checkout_url, "delayed")
+    frozen.advance(HOLD)
+    assert inventory.availability(event_id)[ga].available == 1  # lapsed: nobody knows of the debit yet
+
+    assert "Expired 0 lapsed holds." in app.test_cli_runner().invoke(args=["jobs", "sweep"]).output
+    kept = reload_order(order.id)
+    assert kept.status == S.PAYMENT_PROCESSING and kept.payment_pending
+    assert inventory.availability(event_id)[ga].available == 0
+
+
+def test_a_refund_that_failed_is_retried_by_the_sweep(
+        app, frozen, make_event, buyer, devstripe, reload_order, run_jobs, settings, rq_redis):
+    event_id, ga, order = _pay_while_held_back(frozen, make_event, buyer, devstripe, capacity=2)
+    buyer.reserve(event_id, {ga: 2}, email="other@example.test")
+    devstripe.deliver_held()
+    devstripe.wait_delivered("checkout.session.completed")
+
+    settings(DEVSTRIPE_URL="http://127.0.0.1:1")  # the refund cannot reach the provider
+    run_jobs("default")
+    owed = reload_order(order.id)
+    assert owed.status == S.EXPIRED and owed.refund_id is None and owed.payment_intent_id
+    rq_redis.flushdb()  # even if the queued retries were lost
+
+    settings(DEVSTRIPE_URL=devstripe.url)
+    app.test_cli_runner().invoke(args=["jobs", "sweep"])
+    run_jobs("default")
+    refunded = reload_order(order.id)
+    assert refunded.status == S.REFUNDED and refunded.refund_id == devstripe.state()["refunds"][0]["id"]
