@@ -46,16 +46,16 @@ def create_session(order_id: int) -> None:
     if order is None or order.stripe_session_id or order.status != OrderStatus.RESERVED:
         return
     success = f"/r/{order.token}/payment"
+    params = gateway.checkout_params(order, success_path=success, cancel_path=f"{success}/cancelled",
+                                     now_ts=int(now().timestamp()))
+    db.session.rollback()  # no transaction stays open across the network call
     try:
-        session = gateway.create_checkout_session(
-            order, success_path=success, cancel_path=f"{success}/cancelled", now_ts=int(now().timestamp()))
+        session = gateway.create_checkout_session(params)
     except stripe.StripeError as error:
-        db.session.rollback()
         log.warning("checkout session for order %s failed: %s", order_id, error)
         with write_transaction():
             _locked(order_id).payment_error = PAYMENT_FAILED_MESSAGE
         raise
-    db.session.rollback()  # end the read transaction; the write below locks afresh
     still_held = record_session(order_id, session.id, session.url)
     if not still_held:
         expire_quietly(session.id)
@@ -91,8 +91,9 @@ def refund_late_payment(order_id: int) -> None:
     order = db.session.get(Order, order_id)
     if order is None or not owes_refund(order):
         return
-    refund = gateway.refund(order)
-    db.session.rollback()
+    payment_intent_id, token = order.payment_intent_id, order.token
+    db.session.rollback()  # no transaction stays open across the network call
+    refund = gateway.refund(payment_intent_id, token)
     with write_transaction():
         order = _locked(order_id)
         if not owes_refund(order):

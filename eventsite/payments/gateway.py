@@ -53,9 +53,9 @@ def public_url(path: str) -> str:
     return current_app.config["PUBLIC_URL"].rstrip("/") + path
 
 
-def create_checkout_session(order: Order, *, success_path: str, cancel_path: str, now_ts: int):
-    """Create the order's one Checkout Session (the idempotency key makes retries replay it)."""
-    params = {
+def checkout_params(order: Order, *, success_path: str, cancel_path: str, now_ts: int) -> dict:
+    """What Stripe needs to sell this order's tickets, read while the order is loaded."""
+    return {
         "mode": "payment",
         "customer_email": order.email,
         "client_reference_id": order.token,
@@ -69,9 +69,14 @@ def create_checkout_session(order: Order, *, success_path: str, cancel_path: str
         "success_url": public_url(success_path) + "?session_id={CHECKOUT_SESSION_ID}",
         "cancel_url": public_url(cancel_path),
         "expires_at": max(int(order.expires_at.timestamp()), now_ts) + SESSION_MIN_SECONDS,
-        "payment_method_types": ["card", "sepa_debit"],
     }
-    return client().v1.checkout.sessions.create(params, {"idempotency_key": f"checkout-{order.token}"})
+
+
+def create_checkout_session(params: dict):
+    """Create the order's one Checkout Session: the idempotency key, derived from
+    the order, makes a retried request return the session Stripe already made."""
+    return client().v1.checkout.sessions.create(
+        params, {"idempotency_key": f"checkout-{params['client_reference_id']}"})
 
 
 def retrieve_session(session_id: str):
@@ -83,9 +88,9 @@ def expire_session(session_id: str):
     return client().v1.checkout.sessions.expire(session_id)
 
 
-def refund(order: Order):
+def refund(payment_intent_id: str, order_token: str):
     return client().v1.refunds.create(
-        {"payment_intent": order.payment_intent_id, "reason": "requested_by_customer",
-         "metadata": {"order_token": order.token}},
-        {"idempotency_key": f"refund-{order.token}"},
+        {"payment_intent": payment_intent_id, "reason": "requested_by_customer",
+         "metadata": {"order_token": order_token}},
+        {"idempotency_key": f"refund-{order_token}"},
     )

@@ -103,6 +103,7 @@ def test_walk_away_then_the_sweep_expires_hold_and_session_in_batches(
     frozen.advance(timedelta(seconds=1))
 
     settings(SWEEP_BATCH_SIZE=2)
+    devstripe.configure(deliver=False)  # the session-expired webhook comes after the sweep
     result = app.test_cli_runner().invoke(args=["jobs", "sweep"])
     assert result.exit_code == 0 and "Expired 3 lapsed holds." in result.output
     assert "sweep expired 3 lapsed holds" in caplog.text
@@ -112,6 +113,9 @@ def test_walk_away_then_the_sweep_expires_hold_and_session_in_batches(
     assert devstripe.session(reload_order(walked.id).stripe_session_id)["status"] == "expired"
     again = app.test_cli_runner().invoke(args=["jobs", "sweep"])
     assert "Expired 0 lapsed holds." in again.output
+    devstripe.deliver_held()
+    devstripe.wait_delivered("checkout.session.expired")
+    assert _expired_by(reload_order(walked.id), "system:sweep")
 
 
 def test_async_payment_pending_keeps_the_hold_then_succeeds(
