@@ -34,8 +34,8 @@ class SoldOut(DomainError):
     http_status = 409
 
 
-class AllReserved(DomainError):
-    """Not enough free now, but enough is held by others and may come back."""
+class AllReserved(SoldOut):
+    """Sold out for now, but enough is held by others and may come back."""
 
     code = "all_reserved"
     http_status = 409

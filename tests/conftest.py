@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -15,12 +15,8 @@ from eventsite import create_app
 from eventsite.clock import clock
 from eventsite.extensions import db
 from eventsite.models import Event, Organizer, TicketType
+from testenv import T0, TEST_DATABASE_URL, TEST_REDIS_URL
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:5432/eventsite_test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-# A fixed, ordinary instant for tests that freeze time.
-T0 = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def reset_schema(app) -> None:

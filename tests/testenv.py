@@ -1,0 +1,10 @@
+"""Test settings importable from any test module (a module named conftest is not: each
+test folder may have its own)."""
+import os
+from datetime import datetime, timezone
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:5432/eventsite_test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+# A fixed, ordinary instant for tests that freeze time.
+T0 = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
