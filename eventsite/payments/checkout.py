@@ -45,8 +45,8 @@ def create_session(order_id: int) -> None:
     order = db.session.get(Order, order_id)
     if order is None or order.stripe_session_id or order.status != OrderStatus.RESERVED:
         return
-    success = f"/r/{order.token}/payment"
-    params = gateway.checkout_params(order, success_path=success, cancel_path=f"{success}/cancelled",
+    status_page = f"/r/{order.token}/payment"
+    params = gateway.checkout_params(order, success_path=status_page, cancel_path=status_page,
                                      now_ts=int(now().timestamp()))
     db.session.rollback()  # no transaction stays open across the network call
     try:

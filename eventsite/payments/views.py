@@ -54,19 +54,13 @@ def preparing_poll(token: str):
 
 @bp.get("/r/<token>/payment")
 def status(token: str):
-    """Where a hold goes once payment has started: processing, confirmed or refunded."""
-    return _status_page(token, returned_unpaid=False)
+    """Where a hold goes once payment has started: processing, confirmed or refunded.
 
-
-@bp.get("/r/<token>/payment/cancelled")
-def cancelled(token: str):
-    """Stripe's cancel URL: the buyer left the payment page without paying."""
-    return _status_page(token, returned_unpaid=True)
-
-
-def _status_page(token: str, *, returned_unpaid: bool):
+    Stripe's success URL carries ``session_id``: only then has the buyer been
+    through checkout, and "Processing payment…" is the truth; otherwise (the
+    cancel URL, or a visit from the reservation page) the payment is unfinished."""
     order = inventory.order_by_token(token)
-    return render_template("payments/status.html", order=order, returned_unpaid=returned_unpaid,
+    return render_template("payments/status.html", order=order, unfinished="session_id" not in request.args,
                            tickets=tickets(order) if order.status == OrderStatus.CONFIRMED else [])
 
 
@@ -75,8 +69,7 @@ def status_poll(token: str):
     order = inventory.order_by_token(token)
     if order.status != OrderStatus.PAYMENT_PROCESSING:
         return _redirect(url_for("payments.status", token=token))  # show the outcome as a whole page
-    return render_template("payments/_processing.html", order=order,
-                           returned_unpaid=request.args.get("returned_unpaid") == "1")
+    return render_template("payments/_processing.html", order=order, unfinished=request.args.get("unfinished") == "1")
 
 
 @bp.post("/webhooks/stripe")

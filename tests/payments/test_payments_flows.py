@@ -81,7 +81,7 @@ def test_walk_away_then_the_per_order_job_expires_hold_and_session(
     page = devstripe.http.get(checkout_url).text
     cancel_url = re.search(r'<a href="([^"]+)">Cancel and return', page).group(1)
     back = buyer.http.get(cancel_url, timeout=5)
-    assert "You left the payment page without paying" in back.text and checkout_url in back.text
+    assert "Your payment is not finished yet" in back.text and checkout_url in back.text
 
     frozen.advance(HOLD)
     run_due()
