@@ -50,4 +50,5 @@ def test_whole_buyer_journey(page: Page, make_event, live_server, devstripe, run
     page.locator('form[action$="/reserve"] [type="submit"]').click()
     page.wait_for_url(re.compile(r"/r/[A-Za-z0-9_-]+$"))
     page.get_by_role("button", name="Pay now").click()
+    page.screenshot(path=str(ARTIFACTS / "payments-journey-preparing.png"))
     _pay_on_hosted_page_and_see_tickets(page, devstripe, run_jobs, seats=3, name="payments-journey")
