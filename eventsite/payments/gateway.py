@@ -19,8 +19,9 @@ DEV_API_KEY = "sk_test_devstripe"
 DEV_WEBHOOK_SECRET = "whsec_devstripe_local_only"
 
 # Stripe lets a Checkout Session live 30 minutes to 24 hours; the app expires it
-# sooner itself, at the hold's expiry.
+# itself at the hold's expiry, so the session's own limit is only a backstop.
 SESSION_MIN_SECONDS = 30 * 60 + 60
+SESSION_MAX_SECONDS = 24 * 3600 - 60
 
 
 def dev_webhook_secret() -> str:
@@ -68,7 +69,8 @@ def checkout_params(order: Order, *, success_path: str, cancel_path: str, now_ts
         ],
         "success_url": public_url(success_path) + "?session_id={CHECKOUT_SESSION_ID}",
         "cancel_url": public_url(cancel_path),
-        "expires_at": max(int(order.expires_at.timestamp()), now_ts) + SESSION_MIN_SECONDS,
+        "expires_at": min(max(int(order.expires_at.timestamp()), now_ts) + SESSION_MIN_SECONDS,
+                          now_ts + SESSION_MAX_SECONDS),
     }
 
 
