@@ -31,17 +31,25 @@ HANDLED = {
 }
 
 
+class _Duplicate(Exception):
+    pass
+
+
 def apply_event(event) -> str:
-    """Apply one verified event; returns what happened ("applied", "duplicate", "ignored")."""
+    """Apply one verified event; returns what happened ("applied", "duplicate", "ignored").
+
+    Any other failure propagates (the caller answers 5xx, Stripe delivers again)."""
     try:
         with write_transaction():
             db.session.add(WebhookEvent(id=event.id, type=event.type, received_at=now()))
-            db.session.flush()
+            try:
+                db.session.flush()  # a concurrent or earlier delivery holds this id
+            except IntegrityError as error:
+                raise _Duplicate from error
             if event.type not in HANDLED:
                 return "ignored"
             refund_id = _apply_locked(event.type, event.data.object.to_dict(), ACTOR)
-    except IntegrityError:
-        db.session.rollback()
+    except _Duplicate:
         return "duplicate"
     _refund_later(refund_id)
     return "applied"

@@ -102,3 +102,27 @@ def test_a_refused_delivery_is_retried_until_the_app_accepts_it(
     settings(STRIPE_WEBHOOK_SECRET="whsec_tests_only")
     devstripe.wait_delivered("checkout.session.completed")
     assert reload_order(order.id).status == OrderStatus.CONFIRMED
+
+
+def test_an_event_that_cannot_be_applied_gets_a_5xx_and_is_applied_on_a_later_delivery(
+        app, make_event, buyer, devstripe, reload_order, wait_for):
+    from sqlalchemy import text
+
+    event_id, (ga,) = make_event({"name": "GA", "capacity": 2})
+    order = buyer.reserve(event_id, {ga: 2})
+    checkout_url = buyer.checkout(order.token)
+    devstripe.configure(retry_delays=[0.3] * 30)
+    with app.app_context():  # an operator error: capacity cut below what is already held
+        db.session.execute(text("UPDATE ticket_types SET capacity = 1 WHERE id = :id"), {"id": ga})
+        db.session.commit()
+
+    devstripe.click(checkout_url, "pay")
+    wait_for(lambda: len(devstripe.events("checkout.session.completed")[0]["attempts"]) >= 2)
+    assert set(devstripe.events("checkout.session.completed")[0]["attempts"]) == {500}
+    assert _counts(app)[0] == 0 and reload_order(order.id).status == OrderStatus.PAYMENT_PROCESSING
+
+    with app.app_context():
+        db.session.execute(text("UPDATE ticket_types SET capacity = 2 WHERE id = :id"), {"id": ga})
+        db.session.commit()
+    devstripe.wait_delivered("checkout.session.completed")
+    assert reload_order(order.id).status == OrderStatus.CONFIRMED and _counts(app)[0] == 1
