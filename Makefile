@@ -45,9 +45,11 @@ chromium:
 test: setup testdb chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Web, RQ worker, rq-scheduler and the dev payment server together; Ctrl-C stops them all.
 run: setup services
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
+	$(BIN)/flask jobs schedule
 	@echo "eventsite is starting on http://127.0.0.1:5000  (Ctrl-C stops everything)"
 	$(BIN)/honcho start -f Procfile
 

@@ -1,1 +1,40 @@
-"""RQ worker entry point; the payments/background issue fills this in."""
+"""RQ workers that run each job inside the Flask app context.
+
+    rq worker -w worker.AppWorker --with-scheduler default cleanup
+
+(--with-scheduler runs RQ's own scheduler in the worker: it starts the
+per-order expiry jobs at their time and the retries after their backoff.)
+"""
+from __future__ import annotations
+
+from rq import SimpleWorker, Worker
+
+from eventsite import create_app
+from eventsite.extensions import db
+
+
+class AppContextMixin:
+    def __init__(self, *args, app=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app or create_app()
+
+    def perform_job(self, job, queue, *args, **kwargs):
+        with self.app.app_context():
+            try:
+                return super().perform_job(job, queue, *args, **kwargs)
+            finally:
+                db.session.remove()
+
+
+class AppWorker(AppContextMixin, Worker):
+    """Forks a work horse per job (production)."""
+
+    def perform_job(self, job, queue, *args, **kwargs):
+        # The horse is a fresh fork: never share the parent's pooled connections.
+        with self.app.app_context():
+            db.engine.dispose(close=False)
+        return super().perform_job(job, queue, *args, **kwargs)
+
+
+class SimpleAppWorker(AppContextMixin, SimpleWorker):
+    """Runs jobs in its own process (tests, debugging)."""

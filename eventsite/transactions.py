@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from .extensions import db
 
 _IMMEDIATE = "eventsite_sqlite_immediate"
+_OPEN = "eventsite_write_transaction_open"
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -40,16 +41,27 @@ def configure_sqlite(engine: Engine) -> None:
 
 @contextmanager
 def write_transaction() -> Iterator[None]:
-    """Run the block in a fresh transaction that commits at the end or rolls back on error."""
+    """Run the block in a fresh transaction that commits at the end or rolls back on error.
+
+    Nested inside another write_transaction it joins the outer one, so a caller
+    can make a domain step (say, confirming a payment) part of a larger unit
+    (recording the webhook event that caused it) that commits or fails whole.
+    """
     session = db.session()  # the context-scoped Session itself
+    if session.info.get(_OPEN):
+        yield
+        return
     if session.in_transaction():
         # End the read transaction a view may have opened, so the write one starts
         # fresh (and, on SQLite, can take the write lock first).
         session.commit()
     session.connection(execution_options={_IMMEDIATE: True})
+    session.info[_OPEN] = True
     try:
         yield
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop(_OPEN, None)

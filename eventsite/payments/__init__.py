@@ -5,6 +5,8 @@ bp = Blueprint("payments", __name__)
 
 
 def init_app(app) -> None:
+    from .. import jobs
     from . import views  # noqa: F401  (routes attach to bp)
 
     app.register_blueprint(bp, url_prefix=None)
+    jobs.init_app(app)
