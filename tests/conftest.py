@@ -15,7 +15,7 @@ from eventsite import create_app
 from eventsite.clock import clock
 from eventsite.extensions import db
 from eventsite.models import Event, Organizer, TicketType
-from testenv import T0, TEST_DATABASE_URL, TEST_REDIS_URL
+from testenv import T0, TEST_DATABASE_URL, TEST_REDIS_URL, truncate_all
 
 
 
@@ -52,10 +52,7 @@ def _isolated(request):
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
         with app.app_context():
-            db.session.remove()
-            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            truncate_all()
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
-from sqlalchemy import text
 
-from testenv import T0
+from testenv import T0, truncate_all
 from eventsite import inventory, orders
 from eventsite.clock import clock
 from eventsite.errors import InvalidRequest, SoldOut
@@ -38,8 +37,7 @@ class ShopModel(RuleBasedStateMachine):
         super().__init__()
         self.ctx = app.app_context()
         self.ctx.push()
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        truncate_all()
         clock.freeze(T0)
         event = Event(organizer=Organizer(email="o@example.test", password_hash="!"), slug="model",
                       title="Model", starts_at=T0 + timedelta(days=9), published=True, hold_minutes=10,

@@ -8,3 +8,15 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 # A fixed, ordinary instant for tests that freeze time.
 T0 = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def truncate_all() -> None:
+    """Empty every table and restart ids (inside an app context)."""
+    from sqlalchemy import text
+
+    from eventsite.extensions import db
+
+    db.session.remove()
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

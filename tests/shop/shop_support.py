@@ -1,7 +1,5 @@
 """Helpers and fixtures for the buyer-page tests: CSRF tokens from rendered pages,
-holds by other buyers. Imported by the test modules rather than kept in a
-conftest.py: a second module named ``conftest`` would shadow the root one for the
-core tests that do ``from conftest import T0``."""
+holds by other buyers."""
 from __future__ import annotations
 
 import re
