@@ -48,3 +48,10 @@ class AllReserved(SoldOut):
 class Conflict(DomainError):
     code = "conflict"
     http_status = 409
+
+
+class PaymentProviderError(DomainError):
+    """Stripe (or the dev server) refused or could not be reached; nothing was changed here."""
+
+    code = "payment_provider_error"
+    http_status = 502

@@ -17,6 +17,8 @@ from eventsite.extensions import db
 from eventsite.models import Event, Organizer, TicketType
 from testenv import T0, TEST_DATABASE_URL, TEST_REDIS_URL, truncate_all
 
+pytest_plugins = ["fixtures_payments"]
+
 
 
 def reset_schema(app) -> None:

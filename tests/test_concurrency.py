@@ -3,7 +3,6 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from flask_migrate import upgrade
 
 from eventsite import create_app, inventory

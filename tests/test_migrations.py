@@ -1,5 +1,4 @@
 """Migrations upgrade and downgrade on empty PostgreSQL and SQLite databases and match the models."""
-import os
 
 import psycopg
 import pytest

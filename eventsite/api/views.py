@@ -12,6 +12,7 @@ from .. import inventory
 from ..clock import now
 from ..extensions import db
 from ..models import HOLDING_STATUSES, Event, Order, OrderStatus
+from ..payments.checkout import request_payment
 from . import bp, openapi, organizer, representations, validation
 from .errors import HoldExpired, NotReserved
 from .tokens import authenticated_organizer
@@ -86,9 +87,7 @@ def start_checkout(token: str):
         raise NotReserved(f"This reservation is {order.status.value}; only a reserved one can go to payment.")
     if not inventory.holds_at(order, now()):
         raise HoldExpired("This hold has expired; reserve again.")
-    from .. import jobs  # the payments area's module, loaded only when a payment really starts
-
-    jobs.enqueue_checkout(order.id)
+    request_payment(order)
     return _reservation(order, 202, Location=url_for("api.get_reservation", token=order.token),
                         **{"Retry-After": "1"})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .. import inventory, orders
 from ..errors import Conflict
+from ..payments.checkout import refund_order
 from ..models import HOLDING_STATUSES, Order, OrderStatus
 
 
@@ -38,9 +39,6 @@ def release_hold(order: Order, *, actor: str) -> Order:
 def refund(order: Order, *, actor: str):
     if not _can_refund(order):
         raise Conflict(f"Only a confirmed (paid) order can be refunded; this order is {_said(order)}.")
-    # The payments gateway owns the call to Stripe and the confirmed -> refunded transition.
-    from ..payments.gateway import refund_order
-
     return refund_order(order.id, actor)
 
 

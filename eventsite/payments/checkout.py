@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .. import jobs, orders
 from ..clock import now
-from ..errors import Conflict
+from ..errors import Conflict, PaymentProviderError
 from ..extensions import db
 from ..inventory import holds_at
 from ..models import Order, OrderStatus
@@ -82,23 +82,46 @@ def expire_quietly(session_id: str) -> None:
 
 
 def owes_refund(order: Order) -> bool:
+    """A late payment that found no capacity: the money goes back automatically."""
     return (order.status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED)
             and order.payment_intent_id is not None and order.refund_id is None)
 
 
+def refundable(order: Order) -> bool:
+    """A paid order an organizer may give back."""
+    return order.status == OrderStatus.CONFIRMED and order.payment_intent_id is not None and order.refund_id is None
+
+
 def refund_late_payment(order_id: int) -> None:
     """RQ job: a payment arrived for an order with no capacity left; give it back."""
+    if _refund(order_id, due=owes_refund, reason="paid late with no capacity left", actor="system:payments"):
+        log.info("order %s refunded automatically", order_id)
+
+
+def refund_order(order_id: int, actor: str) -> Order:
+    """An organizer refunds a confirmed order: Stripe first, then confirmed -> refunded."""
+    order = _refund(order_id, due=refundable, reason="refunded by the organizer", actor=actor)
+    if order is None:
+        raise Conflict("Only a paid, not yet refunded order can be refunded.")
+    return order
+
+
+def _refund(order_id: int, *, due, reason: str, actor: str) -> Order | None:
+    """Refund through Stripe with no transaction open, then record it in one transition.
+    The idempotency key (from the order) makes a retried refund the same refund."""
     order = db.session.get(Order, order_id)
-    if order is None or not owes_refund(order):
-        return
+    if order is None or not due(order):
+        return None
     payment_intent_id, token = order.payment_intent_id, order.token
     db.session.rollback()  # no transaction stays open across the network call
-    refund = gateway.refund(payment_intent_id, token)
+    try:
+        refund = gateway.refund(payment_intent_id, token)
+    except stripe.StripeError as error:
+        message = f"The payment provider did not refund this order: {error.user_message or error}"
+        raise PaymentProviderError(message) from error
     with write_transaction():
         order = _locked(order_id)
-        if not owes_refund(order):
-            return
-        order.refund_id = refund.id
-        orders.transition(order, OrderStatus.REFUNDED, reason=f"paid late with no capacity left; refunded {refund.id}",
-                          actor="system:payments")
-    log.info("order %s refunded automatically (%s)", order_id, refund.id)
+        if due(order):
+            order.refund_id = refund.id
+            orders.transition(order, OrderStatus.REFUNDED, reason=f"{reason}; refund {refund.id}", actor=actor)
+    return order
