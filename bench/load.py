@@ -188,6 +188,7 @@ async def poll(spec: dict) -> dict:
         "errors": sum(errors.values()) + sum(bad.values()),
         "error_kinds": {**errors, **bad},
         "seconds": round(seconds, 3),
+        "client": "python",
     }
 
 
