@@ -16,9 +16,8 @@ import time
 from contextlib import ExitStack
 
 from sqlalchemy import create_engine
-from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from . import report, seed
+from . import report, seed, standin
 from .servers import served, server_env
 from .settings import ROOT, Settings
 
@@ -58,51 +57,27 @@ def poll_with_wrk(spec: dict) -> dict:
     }
 
 
-def routes_present(app) -> dict[str, bool]:
-    """Which product endpoints exist in this checkout (the others are reported as not merged)."""
-    adapter = app.url_map.bind("bench.local")
-
-    def has(path: str, method: str) -> bool:
-        try:
-            adapter.match(path.format(slug="x"), method=method)
-            return True
-        except (NotFound, MethodNotAllowed):
-            return False
-
-    return {API_RESERVE: has(API_RESERVE, "POST"), API_AVAILABILITY: has(API_AVAILABILITY, "GET"),
-            FRAGMENT: has(FRAGMENT, "GET")}
-
-
 class Bench:
     def __init__(self, settings: Settings):
         self.s = settings
         self.engine = create_engine(settings.database_url)
         self.results: dict = {"rush": {}, "reference": {}, "polling": {}, "growth": {}, "sweep": {}}
 
-    def missing(self, path: str) -> dict:
-        return {"skipped": f"{path} is not in this checkout yet"}
-
     # --- scenarios ----------------------------------------------------------
 
     def growth(self, label: str, targets: dict[str, tuple[int, str]], reserve_tt: int) -> None:
         """Latency of one request at a time, availability and reserving, on the history-laden event."""
         for name, (port, path) in targets.items():
-            self.results["growth"].setdefault(name, {})
-            if port is None:
-                self.results["growth"][name][label] = self.missing(path)
-                continue
             spec = {"scenario": "sequential", "host": "127.0.0.1", "port": port, "path": path,
                     "requests": self.s.growth_requests, "max_seconds": self.s.growth_max_seconds}
             if name.endswith("reserve"):
                 spec |= {"method": "POST", "ticket_type_id": reserve_tt, "expect": [201]}
-            self.results["growth"][name][label] = load(spec)
+            self.results["growth"].setdefault(name, {})[label] = load(spec)
 
-    def rush(self, name: str, port: int | None, path: str) -> None:
-        if port is None:
-            self.results["rush"][name] = self.missing(path)
-            return
-        _event, tt = seed.create_event(self.engine, f"rush-{name}", self.s.rush_tickets)
-        result = load({"scenario": "rush", "host": "127.0.0.1", "port": port, "path": path,
+    def rush(self, name: str, port: int) -> None:
+        slug = f"rush-{name}"
+        _event, tt = seed.create_event(self.engine, slug, self.s.rush_tickets)
+        result = load({"scenario": "rush", "host": "127.0.0.1", "port": port, "path": API_RESERVE.format(slug=slug),
                        "ticket_type_id": tt, "tickets": self.s.rush_tickets, "buyers": self.s.rush_buyers,
                        "after_seconds": self.s.rush_after_seconds, "max_seconds": self.s.rush_max_seconds})
         given = seed.taken(self.engine, tt)
@@ -130,10 +105,7 @@ class Bench:
             "latency_avg_ms": float(latency.group(1)) if latency else None,
             "failed": int(failed.group(1)) if failed else 0, "seconds": self.s.pgbench_seconds}
 
-    def poll(self, name: str, port: int | None, path: str) -> None:
-        if port is None:
-            self.results["polling"][name] = self.missing(path)
-            return
+    def poll(self, name: str, port: int, path: str) -> None:
         spec = {"scenario": "poll", "host": "127.0.0.1", "port": port, "path": path,
                 "connections": self.s.poll_connections, "seconds": self.s.poll_seconds}
         self.results["polling"][name] = poll_with_wrk(spec) if shutil.which("wrk") else load(spec)
@@ -162,7 +134,8 @@ class Bench:
         started = time.monotonic()
         seed.ensure_database(s)
         app = create_app({"SQLALCHEMY_DATABASE_URI": s.database_url})
-        present = routes_present(app)
+        stand_ins = standin.missing_routes(app)
+        self.results["stand_ins"] = stand_ins
         log("resetting the bench database (real migrations)")
         seed.reset_schema(app)
         event_id, classic = seed.create_event(self.engine, "classic", 2_000_000_000)
@@ -170,21 +143,20 @@ class Bench:
         history = seed.grow_history(self.engine, event_id, classic, 0, s.history_small)
 
         with ExitStack() as stack:
-            log(f"starting gunicorn x3 ({s.workers} {s.worker_class} workers each)")
-            site = stack.enter_context(served(s, "eventsite", "app:create_app()"))
+            log(f"starting gunicorn x3 ({s.workers} {s.worker_class} workers each); stand-ins for {stand_ins}")
+            site = stack.enter_context(served(s, "eventsite", "bench.standin:create_app()" if stand_ins
+                                              else "app:create_app()"))
             naive = stack.enter_context(served(s, "naive", "bench.naive:create_app()"))
             bare = stack.enter_context(served(s, "bare", "bench.bare:app"))
-
-            def at(port: int, path: str, slug: str = "classic") -> tuple[int | None, str]:
-                """Where to send a scenario: no port when the product endpoint is not merged yet."""
-                return (port, path.format(slug=slug)) if port != site or present[path] else (None, path)
-
+            on_classic = {
+                "eventsite fragment": (site, FRAGMENT.format(slug="classic")),
+                "eventsite api availability": (site, API_AVAILABILITY.format(slug="classic")),
+                "naive availability": (naive, API_AVAILABILITY.format(slug="classic")),
+            }
             growth_targets = {
-                "eventsite fragment": at(site, FRAGMENT),
-                "eventsite api availability": at(site, API_AVAILABILITY),
-                "naive availability": at(naive, API_AVAILABILITY),
-                "eventsite api reserve": at(site, API_RESERVE),
-                "naive reserve": at(naive, API_RESERVE),
+                **on_classic,
+                "eventsite api reserve": (site, API_RESERVE.format(slug="classic")),
+                "naive reserve": (naive, API_RESERVE.format(slug="classic")),
             }
             small, large = f"{s.history_small} orders", f"{s.history} orders"
             log(f"growth at {small}")
@@ -197,18 +169,15 @@ class Bench:
             self.growth(large, growth_targets, classic)
 
             log("rush: eventsite, then naive")
-            self.rush("eventsite", *at(site, API_RESERVE, "rush-eventsite"))
-            self.rush("naive", *at(naive, API_RESERVE, "rush-naive"))
+            self.rush("eventsite", site)
+            self.rush("naive", naive)
             log("pgbench hot-row reference")
             self.pgbench()
 
             log("polling")
-            for name, (port, path) in {"eventsite fragment": at(site, FRAGMENT),
-                                       "eventsite api": at(site, API_AVAILABILITY),
-                                       "naive api": at(naive, API_AVAILABILITY),
-                                       "bare fragment": (bare, FRAGMENT.format(slug="classic"))}.items():
+            for name, (port, path) in {**on_classic, "bare": (bare, FRAGMENT.format(slug="classic"))}.items():
                 self.poll(name, port, path)
-        self.results["reference"]["bare"] = self.results["polling"].pop("bare fragment")
+        self.results["reference"]["bare"] = self.results["polling"].pop("bare")
 
         log(f"sweep of {s.sweep_holds} lapsed holds")
         self.sweep()
