@@ -98,8 +98,9 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 def markdown(doc: dict) -> str:
     r, m, s = doc["results"], doc["machine"], doc["settings"]
     lines = [f"# eventsite bench, {doc['generated_at']}", "",
-             f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gb']} GB; load average at end "
-             f"{m['load_average_at_end']}. Python {m['python']}, PostgreSQL {m['postgresql']}, Flask {m['flask']}, "
+             f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gb']} GB, shared: load average "
+             f"{r['load_average_at_start']} at start, {m['load_average_at_end']} at end. Python {m['python']}, "
+             f"PostgreSQL {m['postgresql']}, Flask {m['flask']}, "
              f"gunicorn {m['gunicorn']}, SQLAlchemy {m['sqlalchemy']}, psycopg {m['psycopg']}; commit {m['commit']}.",
              f"Settings: gunicorn {s['workers']} {s['worker_class']} workers per app (database concurrency "
              f"{s['workers']}); rush {s['rush_tickets']} tickets, {s['rush_buyers']} buyers, "
@@ -121,9 +122,11 @@ def markdown(doc: dict) -> str:
                      f"{_fmt(x['refused_latency']['p99_ms'])}",
                      x["refused_after_sell_out_per_s"],
                      _ratio(x["granted_per_s"], _get(r, "reference", "pgbench", "tps")),
-                     _ratio(x["refused_after_sell_out_per_s"], x["granted_per_s"])])
+                     _ratio(x["refused_after_sell_out_per_s"], x["granted_per_s"]),
+                     _ratio(x["client_cpu_s"], x["seconds"])])
     lines += _table(["app", "granted", "oversold", "errors", "sell-out s", "granted/s", "granted p50/p95/p99 ms",
-                     "refused p50/p95/p99 ms", "refused/s after", "granted/s ÷ pgbench", "refused/s ÷ granted/s"],
+                     "refused p50/p95/p99 ms", "refused/s after", "granted/s ÷ pgbench", "refused/s ÷ granted/s",
+                     "client CPU (cores)"],
                     rows)
 
     pg, bare = r["reference"]["pgbench"], r["reference"]["bare"]
@@ -138,9 +141,10 @@ def markdown(doc: dict) -> str:
 
     lines += ["", f"## Polling ({s['poll_connections']} connections, {s['history']} historical orders)", ""]
     rows = [[name, x["req_per_s"], x["p50_ms"], x["p99_ms"], x["share_304"], x["errors"],
-             _ratio(x["req_per_s"], bare.get("req_per_s")), x["requests"]]
+             _ratio(x["req_per_s"], bare.get("req_per_s")), x["requests"], _ratio(x["client_cpu_s"], x["seconds"])]
             for name, x in r["polling"].items()]
-    lines += _table(["endpoint", "req/s", "p50 ms", "p99 ms", "304 share", "errors", "÷ bare", "requests"], rows)
+    lines += _table(["endpoint", "req/s", "p50 ms", "p99 ms", "304 share", "errors", "÷ bare", "requests",
+                     "client CPU (cores)"], rows)
 
     lines += ["", "## Growth (one request at a time; p50 ms, p95 in brackets)", ""]
     rows = []

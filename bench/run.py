@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,22 +32,29 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def client(command: list[str]) -> tuple[str, float]:
+    """Run a load client; returns its stdout and the CPU seconds it used (it
+    shares the cores with the servers, so its cost is part of the picture)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return out.stdout, round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2)
+
+
 def load(spec: dict) -> dict:
     """Run one scenario in the load generator's own process."""
-    out = subprocess.run([sys.executable, "-m", "bench.load", json.dumps(spec)], cwd=ROOT, check=True,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout)
+    stdout, cpu = client([sys.executable, "-m", "bench.load", json.dumps(spec)])
+    return {**json.loads(stdout), "client_cpu_s": cpu}
 
 
 def poll_with_wrk(spec: dict) -> dict:
     """The polling scenario through wrk (C, a fraction of the Python client's CPU,
     so more of the two cores go to the server being measured)."""
     threads = min(spec["connections"], os.cpu_count() or 1)
-    out = subprocess.run(
+    stdout, cpu = client(
         ["wrk", f"-t{threads}", f"-c{spec['connections']}", f"-d{max(1, round(spec['seconds']))}s", "--timeout", "30s",
-         "-s", str(ROOT / "bench" / "poll.lua"), f"http://{spec['host']}:{spec['port']}{spec['path']}"],
-        capture_output=True, text=True, check=True)
-    raw = json.loads(out.stdout.split("BENCH_JSON ", 1)[1])
+         "-s", str(ROOT / "bench" / "poll.lua"), f"http://{spec['host']}:{spec['port']}{spec['path']}"])
+    raw = json.loads(stdout.split("BENCH_JSON ", 1)[1])
     seconds = raw["duration_us"] / 1e6
     answered = raw["ok"] + raw["not_modified"]
     return {
@@ -54,6 +62,7 @@ def poll_with_wrk(spec: dict) -> dict:
         "p50_ms": round(raw["p50_us"] / 1000, 2), "p99_ms": round(raw["p99_us"] / 1000, 2),
         "share_304": round(raw["not_modified"] / answered, 3) if answered else None,
         "errors": raw["other"] + raw["socket_errors"], "seconds": round(seconds, 3), "client": "wrk",
+        "client_cpu_s": cpu,
     }
 
 
@@ -132,6 +141,7 @@ class Bench:
 
         s = self.s
         started = time.monotonic()
+        self.results["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
         seed.ensure_database(s)
         app = create_app({"SQLALCHEMY_DATABASE_URI": s.database_url})
         stand_ins = standin.missing_routes(app)
