@@ -157,7 +157,8 @@ def markdown(doc: dict) -> str:
 
     sw = r["sweep"]
     lines += ["", "## Sweep (own process)", ""]
-    lines += _table(["lapsed holds", "expired", "left", "seconds", "statements", "peak RSS MB (growth)", "implementation"],
+    lines += _table(["lapsed holds", "expired", "left", "seconds", "statements", "peak RSS MB (growth)",
+                     "implementation"],
                     [[sw.get("holds"), sw.get("expired"), sw.get("left_lapsed"), sw.get("seconds"),
                       sw.get("statements"), f"{_fmt(sw.get('peak_rss_mb'))} (+{_fmt(sw.get('peak_growth_mb'))})",
                       sw.get("implementation")]])

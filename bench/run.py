@@ -16,7 +16,7 @@ import sys
 import time
 from contextlib import ExitStack
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from . import report, seed, standin
 from .servers import served, server_env
@@ -128,7 +128,7 @@ class Bench:
                              capture_output=True, text=True)
         result = json.loads(out.stdout)
         with self.engine.connect() as conn:
-            result["left_lapsed"] = conn.execute(seed.text(
+            result["left_lapsed"] = conn.execute(text(
                 "SELECT count(*) FROM orders WHERE event_id = :e AND status IN ('reserved', 'payment_processing')"),
                 {"e": event_id}).scalar_one()
         result["holds"] = self.s.sweep_holds

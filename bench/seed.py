@@ -67,7 +67,8 @@ def create_event(engine: Engine, slug: str, capacity: int) -> tuple[int, int]:
     """A published event with one ticket type; returns (event_id, ticket_type_id)."""
     with engine.begin() as conn:
         organizer = conn.execute(text(
-            "INSERT INTO organizers (email, name, password_hash, created_at) VALUES ('bench@bench.test', 'Bench', '!', now())"
+            "INSERT INTO organizers (email, name, password_hash, created_at)"
+            " VALUES ('bench@bench.test', 'Bench', '!', now())"
             " ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name RETURNING id")).scalar_one()
         event_id = conn.execute(text(
             "INSERT INTO events (organizer_id, slug, title, description, timezone, venue, starts_at, hold_minutes,"

@@ -22,7 +22,8 @@ class Settings:
     database_url: str = field(default_factory=lambda: os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:5432/eventsite_bench"))
     redis_url: str = field(default_factory=lambda: os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
-    results_dir: Path = field(default_factory=lambda: Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results")))
+    results_dir: Path = field(default_factory=lambda: Path(
+        os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results")))
     # gunicorn: sync workers, one database connection each, so the database
     # sees at most `workers` concurrent transactions from each app.
     workers: int = field(default_factory=lambda: _int("BENCH_WORKERS", 4))
