@@ -53,5 +53,11 @@ run: setup services
 	@echo "eventsite is starting on http://127.0.0.1:5000  (Ctrl-C stops everything)"
 	$(BIN)/honcho start -f Procfile
 
+# Benchmarks (bench/): results in bench/results/latest.{json,md}; sizes via BENCH_* variables.
+bench: setup services
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	@command -v pgbench >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) static/vendor static/node_modules instance

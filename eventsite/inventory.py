@@ -87,7 +87,12 @@ def availability(
         .join(Order, Order.id == OrderItem.order_id)
         .where(Order.event_id == event_id, holds_clause(at))
         .group_by(OrderItem.ticket_type_id)
-        .subquery()
+        # A fence: always live holds first (partial index), then their items by
+        # order id. Inlined, PostgreSQL pushes the ticket type filter inside and,
+        # with stale statistics on a fresh ticket type (an on-sale), picks a nested
+        # loop that rescans every live hold per item: quadratic in a rush.
+        .cte("held")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     query = (
         select(TicketType.id, TicketType.capacity, TicketType.sold, held.c.held, held.c.mine,

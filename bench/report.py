@@ -1,0 +1,177 @@
+"""latest.json and latest.md: machine, versions, settings, figures, targets."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from .settings import ROOT, Settings
+
+
+def machine(settings: Settings) -> dict:
+    meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine())
+    engine = create_engine(settings.database_url)
+    with engine.connect() as conn:
+        pg = conn.execute(text("SHOW server_version")).scalar_one()
+    engine.dispose()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return {
+        "nproc": os.cpu_count(), "cpu": cpu,
+        "memory_gb": round(int(meminfo["MemTotal"].split()[0]) / 2**20, 1),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(), "postgresql": pg, "flask": version("flask"),
+        "gunicorn": version("gunicorn"), "sqlalchemy": version("sqlalchemy"), "psycopg": version("psycopg"),
+        "commit": commit.stdout.strip() or None,
+    }
+
+
+def _get(d: dict, *keys):
+    for key in keys:
+        if not isinstance(d, dict) or d.get(key) is None:
+            return None
+        d = d[key]
+    return d
+
+
+def _ratio(a, b) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def targets(results: dict) -> list[dict]:
+    """The issue's targets, each judged from this run's figures (None: not measurable here)."""
+    rush = _get(results, "rush", "eventsite") or {}
+    pg_tps = _get(results, "reference", "pgbench", "tps")
+    bare = _get(results, "reference", "bare", "req_per_s")
+    fragment = _get(results, "polling", "eventsite fragment") or {}
+    growth = results.get("growth", {})
+    sweep = results.get("sweep", {})
+
+    def check(name: str, value, ok) -> dict:
+        return {"target": name, "value": value, "met": None if value is None else bool(ok(value))}
+
+    out = [
+        check("rush: oversold == 0", rush.get("oversold"), lambda v: v == 0),
+        check("rush: errors == 0", rush.get("errors"), lambda v: v == 0),
+        check("rush: granted holds/s >= 0.5 x pgbench tps", _ratio(rush.get("granted_per_s"), pg_tps),
+              lambda v: v >= 0.5),
+        check("rush: refused/s after sell-out >= 5 x granted/s",
+              _ratio(rush.get("refused_after_sell_out_per_s"), rush.get("granted_per_s")), lambda v: v >= 5),
+        check("polling: fragment req/s >= 0.5 x bare", _ratio(fragment.get("req_per_s"), bare), lambda v: v >= 0.5),
+        check("polling: fragment p99 < 50 ms", fragment.get("p99_ms"), lambda v: v < 50),
+    ]
+    for name in ("eventsite fragment", "eventsite api availability", "eventsite api reserve"):
+        sizes = list(growth.get(name, {}).values())
+        ratio = _ratio(_get(sizes[-1], "p50_ms"), _get(sizes[0], "p50_ms")) if len(sizes) == 2 else None
+        out.append(check(f"growth: {name} p50 large/small <= 1.5", ratio, lambda v: v <= 1.5))
+    out.append(check("sweep: all holds in < 10 s", sweep.get("seconds"),
+                     lambda v: v < 10 and sweep.get("left_lapsed") == 0))
+    return out
+
+
+def build(settings: Settings, results: dict) -> dict:
+    return {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine(settings), "settings": settings.public(), "results": results,
+            "targets": targets(results)}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            + ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows])
+
+
+def markdown(doc: dict) -> str:
+    r, m, s = doc["results"], doc["machine"], doc["settings"]
+    lines = [f"# eventsite bench, {doc['generated_at']}", "",
+             f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gb']} GB, shared: load average "
+             f"{r['load_average_at_start']} at start, {m['load_average_at_end']} at end. Python {m['python']}, "
+             f"PostgreSQL {m['postgresql']}, Flask {m['flask']}, "
+             f"gunicorn {m['gunicorn']}, SQLAlchemy {m['sqlalchemy']}, psycopg {m['psycopg']}; commit {m['commit']}.",
+             f"Settings: gunicorn {s['workers']} {s['worker_class']} workers per app (database concurrency "
+             f"{s['workers']}); rush {s['rush_tickets']} tickets, {s['rush_buyers']} buyers, "
+             f"{s['rush_after_seconds']} s after sell-out; polling {s['poll_connections']} connections x "
+             f"{s['poll_seconds']} s; history {s['history_small']} vs {s['history']} orders + {s['live_holds']} "
+             f"live holds; sweep {s['sweep_holds']} holds, batch {s['sweep_batch_size']}. "
+             f"Run took {r.get('total_seconds')} s.", ""]
+    if r.get("stand_ins"):
+        lines += [f"Not in this checkout yet, so served by the bench's stand-in over `eventsite.inventory` "
+                  f"(bench/standin.py): {', '.join(f'`{p}`' for p in r['stand_ins'])}.", ""]
+
+    lines += ["## Rush (one ticket type, one ticket per request)", ""]
+    rows = []
+    for name, x in r["rush"].items():
+        rows.append([name, x["granted"], x["oversold"], x["errors"], x["seconds_to_sell_out"], x["granted_per_s"],
+                     f"{_fmt(x['granted_latency']['p50_ms'])} / {_fmt(x['granted_latency']['p95_ms'])} / "
+                     f"{_fmt(x['granted_latency']['p99_ms'])}",
+                     f"{_fmt(x['refused_latency']['p50_ms'])} / {_fmt(x['refused_latency']['p95_ms'])} / "
+                     f"{_fmt(x['refused_latency']['p99_ms'])}",
+                     x["refused_after_sell_out_per_s"],
+                     _ratio(x["granted_per_s"], _get(r, "reference", "pgbench", "tps")),
+                     _ratio(x["refused_after_sell_out_per_s"], x["granted_per_s"]),
+                     _ratio(x["client_cpu_s"], x["seconds"])])
+    lines += _table(["app", "granted", "oversold", "errors", "sell-out s", "granted/s", "granted p50/p95/p99 ms",
+                     "refused p50/p95/p99 ms", "refused/s after", "granted/s ÷ pgbench", "refused/s ÷ granted/s",
+                     "client CPU (cores)"],
+                    rows)
+
+    pg, bare = r["reference"]["pgbench"], r["reference"]["bare"]
+    lines += ["", "## References", ""]
+    lines += _table(["reference", "throughput", "latency", "notes"], [
+        ["pgbench hot row (lock, insert order + item, commit)", f"{_fmt(pg.get('tps'))} tps",
+         f"avg {_fmt(pg.get('latency_avg_ms'))} ms", pg.get("skipped") or f"{pg.get('clients')} clients, "
+                                                      f"{pg.get('failed')} failed"],
+        ["bare Flask fragment", f"{_fmt(bare.get('req_per_s'))} req/s",
+         f"p50 {_fmt(bare.get('p50_ms'))} / p99 {_fmt(bare.get('p99_ms'))} ms", f"{bare.get('errors')} errors"],
+    ])
+
+    lines += ["", f"## Polling ({s['poll_connections']} connections, {s['history']} historical orders)", ""]
+    rows = [[name, x["req_per_s"], x["p50_ms"], x["p99_ms"], x["share_304"], x["errors"],
+             _ratio(x["req_per_s"], bare.get("req_per_s")), x["requests"], _ratio(x["client_cpu_s"], x["seconds"])]
+            for name, x in r["polling"].items()]
+    lines += _table(["endpoint", "req/s", "p50 ms", "p99 ms", "304 share", "errors", "÷ bare", "requests",
+                     "client CPU (cores)"], rows)
+
+    lines += ["", "## Growth (one request at a time; p50 ms, p95 in brackets)", ""]
+    rows = []
+    for name, sizes in r["growth"].items():
+        cells = [f"{_fmt(x['p50_ms'])} ({_fmt(x['p95_ms'])}), n={x['requests']}" for x in sizes.values()]
+        values = list(sizes.values())
+        rows.append([name, *cells, _ratio(_get(values[-1], "p50_ms"), _get(values[0], "p50_ms"))])
+    sizes = list(next(iter(r["growth"].values()), {}).keys())
+    lines += _table(["endpoint", *sizes, "ratio p50"], rows)
+
+    sw = r["sweep"]
+    lines += ["", "## Sweep (own process)", ""]
+    lines += _table(["lapsed holds", "expired", "left", "seconds", "statements", "peak RSS MB (growth)",
+                     "implementation"],
+                    [[sw.get("holds"), sw.get("expired"), sw.get("left_lapsed"), sw.get("seconds"),
+                      sw.get("statements"), f"{_fmt(sw.get('peak_rss_mb'))} (+{_fmt(sw.get('peak_growth_mb'))})",
+                      sw.get("implementation")]])
+
+    lines += ["", "## Targets", ""]
+    lines += _table(["target", "value", "met"],
+                    [[t["target"], t["value"], {True: "yes", False: "NO", None: "not measured"}[t["met"]]]
+                     for t in doc["targets"]])
+    return "\n".join(lines) + "\n"
+
+
+def write(results_dir: Path, doc: dict) -> str:
+    text_md = markdown(doc)
+    (results_dir / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
+    (results_dir / "latest.md").write_text(text_md)
+    return text_md
