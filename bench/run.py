@@ -18,7 +18,7 @@ from contextlib import ExitStack
 
 from sqlalchemy import create_engine, text
 
-from . import report, seed, standin
+from . import report, seed
 from .servers import served, server_env
 from .settings import ROOT, Settings
 
@@ -144,8 +144,6 @@ class Bench:
         self.results["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
         seed.ensure_database(s)
         app = create_app({"SQLALCHEMY_DATABASE_URI": s.database_url})
-        stand_ins = standin.missing_routes(app)
-        self.results["stand_ins"] = stand_ins
         log("resetting the bench database (real migrations)")
         seed.reset_schema(app)
         event_id, classic = seed.create_event(self.engine, "classic", 2_000_000_000)
@@ -153,9 +151,8 @@ class Bench:
         history = seed.grow_history(self.engine, event_id, classic, 0, s.history_small)
 
         with ExitStack() as stack:
-            log(f"starting gunicorn x3 ({s.workers} {s.worker_class} workers each); stand-ins for {stand_ins}")
-            site = stack.enter_context(served(s, "eventsite", "bench.standin:create_app()" if stand_ins
-                                              else "app:create_app()"))
+            log(f"starting gunicorn x3 ({s.workers} {s.worker_class} workers each)")
+            site = stack.enter_context(served(s, "eventsite", "app:create_app()"))
             naive = stack.enter_context(served(s, "naive", "bench.naive:create_app()"))
             bare = stack.enter_context(served(s, "bare", "bench.bare:app"))
             on_classic = {
