@@ -83,7 +83,7 @@ def reserve(slug: str):
 def reservation(token: str):
     order = inventory.order_by_token(token)
     if order.status in PAYMENT_STATUSES:
-        return redirect(url_for("payments.status", token=token), 303)
+        return redirect(_payment_page(order), 303)
     _remember(order)
     return render_template("shop/reservation.html", **_reservation_context(order))
 
@@ -94,7 +94,7 @@ def reservation_status(token: str):
     reservation for the expired/released panel once the server says it ended."""
     order = inventory.order_by_token(token)
     if order.status in PAYMENT_STATUSES:
-        return _redirect(url_for("payments.status", token=token))
+        return _redirect(_payment_page(order))
     context = _reservation_context(order)
     if context["live"]:
         return render_template("shop/_hold_status.html", **context)
@@ -116,6 +116,13 @@ def release(token: str):
 
 
 # --- helpers -----------------------------------------------------------------
+
+def _payment_page(order: Order) -> str:
+    """A checkout the buyer has not finished goes (back) to paying; otherwise the outcome."""
+    if order.status == OrderStatus.PAYMENT_PROCESSING and not order.payment_pending:
+        return url_for("payments.preparing", token=order.token)
+    return url_for("payments.status", token=order.token)
+
 
 def _event_page(event: Event, *, error: DomainError | None = None, status: int = 200):
     at = now()

@@ -206,8 +206,27 @@ def test_release_refuses_a_lapsed_or_paid_hold(app, client, make_event, reserve,
     assert _order(app, paid).status == OrderStatus.CONFIRMED
 
 
+def test_checkout_starts_the_payment_job_and_the_reservation_shows_where_to_pay(
+        live_server, make_event, devstripe, run_jobs):
+    _, (ga,) = make_event({"name": "GA", "capacity": 3})
+    http = requests.Session()
+    body = {"email": "app@example.test", "items": [{"ticket_type_id": ga, "quantity": 2}]}
+    token = http.post(f"{live_server}{API}/events/rush/reservations", json=body, timeout=10).json()["token"]
+
+    started = http.post(f"{live_server}{API}/reservations/{token}/checkout", timeout=10)
+
+    assert started.status_code == 202
+    assert started.headers["Location"].endswith(f"{API}/reservations/{token}")
+    assert started.json()["payment"]["state"] == "none"  # the job has not run yet
+    run_jobs("default")
+    polled = http.get(f"{live_server}{API}/reservations/{token}", timeout=10).json()
+    assert (polled["status"], polled["reservation_status"]) == ("payment_processing", "held")
+    assert polled["payment"]["state"] == "awaiting_payment"
+    [session] = devstripe.state()["sessions"]
+    assert polled["payment"]["checkout_url"] == session["url"] and session["client_reference_id"] == token
+
+
 def test_checkout_refuses_holds_that_cannot_be_paid(app, client, make_event, reserve, table_counts, frozen):
-    # The 202 path needs the payments job (eventsite.jobs); it is tested once that area is merged.
     _, (ga,) = make_event()
     lapsed = reserve("rush", [(ga, 1)]).json["token"]
     released = reserve("rush", [(ga, 1)]).json["token"]

@@ -1,5 +1,6 @@
 """In Chromium: an organizer sets up an event from the dashboard, a buyer reserves in the shop in a second
-browser, and the organizer's next poll shows the hold."""
+browser, and the organizer's next poll shows the hold; after the buyer pays on the (dev) hosted checkout
+page, the next poll shows the sale."""
 from __future__ import annotations
 
 import re
@@ -18,7 +19,8 @@ def figure(page, row: str, name: str):
 
 
 @pytest.mark.browser
-def test_organizer_sets_up_an_event_and_sees_a_hold_on_the_next_poll(app, live_server, browser, page, monkeypatch):
+def test_organizer_sets_up_an_event_and_sees_the_hold_then_the_sale(
+        app, live_server, browser, page, monkeypatch, devstripe, run_jobs):
     monkeypatch.setitem(app.config, "AVAILABILITY_POLL_SECONDS", 1)
     with app.app_context():
         add_organizer("org@example.test")
@@ -56,12 +58,7 @@ def test_organizer_sets_up_an_event_and_sees_a_hold_on_the_next_poll(app, live_s
 
     # The buyer, in a browser of their own, reserves on the shop page.
     buyer = browser.new_context().new_page()
-    buyer.goto(f"{live_server}/events/browser-fest")
-    buyer.get_by_label("Quantity of Standing").select_option("2")
-    buyer.get_by_label("Quantity of Balcony").select_option("1")
-    buyer.get_by_label("Email for your tickets").fill("buyer@example.test")
-    buyer.get_by_role("button", name="Reserve").click()
-    expect(buyer).to_have_url(re.compile(r"/r/[\w-]+$"))
+    reserve_in_shop(buyer, live_server, standing="2", balcony="1")
 
     expect(figure(page, "Standing", "held")).to_have_text("2", timeout=5000)  # no reload: the poll brings it
     expect(figure(page, "Balcony", "available")).to_have_text("9")
@@ -78,4 +75,27 @@ def test_organizer_sets_up_an_event_and_sees_a_hold_on_the_next_poll(app, live_s
     page.goto(event_page)
     expect(figure(page, "Standing", "held")).to_have_text("0")
     expect(figure(page, "Standing", "released")).to_contain_text("2 (1 orders)")
+
+    # The buyer reserves again and pays on the hosted checkout page; the next poll shows the sale.
+    reserve_in_shop(buyer, live_server, standing="1", balcony="0")
+    buyer.get_by_role("button", name="Pay now").click()
+    expect(buyer.get_by_text("Preparing payment…").first).to_be_visible()
+    run_jobs("default")  # the worker creates the Checkout Session; the buyer's poll follows it there
+    buyer.wait_for_url(re.compile(re.escape(devstripe.url) + r"/pay/cs_"), timeout=10_000)
+    buyer.get_by_role("button", name="Pay", exact=True).click()
+    expect(buyer.get_by_role("heading", name="Your tickets")).to_be_visible(timeout=10_000)
+
+    expect(figure(page, "Standing", "sold")).to_have_text("1", timeout=5000)
+    expect(figure(page, "Standing", "held")).to_have_text("0")
+    expect(figure(page, "Standing", "available")).to_have_text("49")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-sale.png"), full_page=True)
     buyer.context.close()
+
+
+def reserve_in_shop(buyer, live_server: str, *, standing: str, balcony: str) -> None:
+    buyer.goto(f"{live_server}/events/browser-fest")
+    buyer.get_by_label("Quantity of Standing").select_option(standing)
+    buyer.get_by_label("Quantity of Balcony").select_option(balcony)
+    buyer.get_by_label("Email for your tickets").fill("buyer@example.test")
+    buyer.get_by_role("button", name="Reserve").click()
+    expect(buyer).to_have_url(re.compile(r"/r/[\w-]+$"))

@@ -334,9 +334,14 @@ def test_once_payment_started_the_payment_pages_take_over(app, buyer, frozen, ma
         with write_transaction():
             order = db.session.query(Order).filter_by(token=token).one()
             orders.transition(order, OrderStatus.PAYMENT_PROCESSING, reason="checkout started")
+    # Checkout not finished: back to paying (the same place the "Preparing payment" poll leads).
     response = buyer.http.get(location)
-    assert response.status_code == 303 and response.headers["Location"] == f"/r/{token}/payment"
-    assert buyer.http.get(f"{location}/status", headers=HX).headers["HX-Redirect"] == f"/r/{token}/payment"
+    assert response.status_code == 303 and response.headers["Location"] == f"/r/{token}/pay"
+    assert buyer.http.get(f"{location}/status", headers=HX).headers["HX-Redirect"] == f"/r/{token}/pay"
+    with app.app_context():
+        with write_transaction():
+            db.session.query(Order).filter_by(token=token).one().payment_pending = True  # bank debit submitted
+    assert buyer.http.get(location).headers["Location"] == f"/r/{token}/payment"
     with app.app_context():
         inventory.confirm_payment(inventory.order_by_token(token).id, reason="paid", actor="test")
     assert buyer.http.get(location).headers["Location"] == f"/r/{token}/payment"
