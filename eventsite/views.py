@@ -1,19 +1,27 @@
 """App-wide handlers: turning domain errors into clear HTTP answers."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from .errors import DomainError
+from .errors import DomainError, InvalidRequest
 
 STALE_FORM = "This form has expired (its security token is missing or out of date). Reload the page and try again."
 
 
 def _wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json"
+    api_prefix = current_app.config.get("API_PREFIX")
+    return bool(api_prefix and request.path.startswith(api_prefix)) or request.accept_mimetypes.best == "application/json"
 
 
 def register(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        """PostgreSQL text cannot hold NUL; refuse it up front (4xx) instead of failing in the query."""
+        values = [request.path, *request.args.values(), *(request.form.values() if request.form else ())]
+        if any("\x00" in value for value in values):
+            raise InvalidRequest("The request contains a NUL character.")
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         if _wants_json():
