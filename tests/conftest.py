@@ -20,7 +20,6 @@ from testenv import T0, TEST_DATABASE_URL, TEST_REDIS_URL, truncate_all
 pytest_plugins = ["fixtures_payments"]
 
 
-
 def reset_schema(app) -> None:
     """Drop everything and run the real migrations, so tests see production's schema."""
     with app.app_context():
