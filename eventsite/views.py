@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from .errors import DomainError, InvalidRequest
+from .errors import DomainError, InvalidRequest, NotFound
 
 STALE_FORM = "This form has expired (its security token is missing or out of date). Reload the page and try again."
 
@@ -17,10 +17,16 @@ def _wants_json() -> bool:
 def register(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
-        """PostgreSQL text cannot hold NUL; refuse it up front (4xx) instead of failing in the query."""
-        values = [request.path, *request.args.values(), *(request.form.values() if request.form else ())]
-        if any("\x00" in value for value in values):
-            raise InvalidRequest("The request contains a NUL character.")
+        """PostgreSQL text cannot hold NUL: refuse it before any query can fail on it.
+        A path with NUL names nothing (404); a field with NUL is invalid input (422)."""
+        if "\x00" in request.path:
+            raise NotFound("There is no such page.")
+        fields = request.args.items(multi=True)
+        if request.form:
+            fields = [*fields, *request.form.items(multi=True)]
+        for name, value in fields:
+            if "\x00" in value:
+                raise InvalidRequest("The request contains a NUL character.", field=name)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
