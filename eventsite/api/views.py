@@ -48,7 +48,7 @@ def get_availability(slug: str):
     at = now()
     ev = inventory.published_event(slug)
     viewer = validation.availability_query(request.args)
-    figures = inventory.availability(ev.id, at=at, viewer_token=viewer)
+    figures = inventory.availability_for_display(ev.id, at=at, viewer_token=viewer)
     body = representations.availability(ev, figures, at, viewer=viewer is not None)
     response = jsonify(body)
     response.set_etag(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32], weak=True)

@@ -9,10 +9,10 @@ import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .. import inventory
+from .. import availability_cache, inventory
 from ..models import Event
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
@@ -38,7 +38,7 @@ class TicketLine:
 
 def ticket_lines(event: Event, *, at: datetime, viewer_token: str | None,
                  selected: Mapping[int, int] | None = None) -> list[TicketLine]:
-    figures = inventory.availability(event.id, at=at, viewer_token=viewer_token)
+    figures = inventory.availability_for_display(event.id, at=at, viewer_token=viewer_token)
     selected = selected or {}
     lines = []
     for tt in event.ticket_types:
@@ -63,6 +63,22 @@ def _state(tt, figure: inventory.Availability, at: datetime) -> str:
     if figure.held_by_others:
         return "all_reserved"
     return "yours" if figure.held_by_you else "sold_out"
+
+
+def shareable(lines: list[TicketLine]) -> bool:
+    """Can one rendering serve every anonymous watcher? Not while a countdown
+    ("check back in mm:ss") is shown: that text depends on the instant."""
+    return not any(line.retry_at or line.held_by_you or line.selected for line in lines)
+
+
+def shown_until(event: Event, lines: list[TicketLine], at: datetime) -> datetime:
+    """When a rendering made at ``at`` may stop being true: the cache's lifetime,
+    the earliest live hold's expiry (the figures' own bound), a sales window edge."""
+    figures_until = inventory.availability_for_display(event.id, at=at)
+    edges = [moment for tt in event.ticket_types for moment in (tt.sales_start, tt.sales_end)
+             if moment is not None and moment > at]
+    releases = [f.next_release_at for f in figures_until.values() if f.next_release_at]
+    return min([at + timedelta(seconds=availability_cache.lifetime_seconds()), *releases, *edges])
 
 
 def fingerprint(lines: list[TicketLine]) -> str:
