@@ -46,7 +46,7 @@ def _redis() -> redis.Redis:
 
 
 def _generation_key(event_id: int) -> str:
-    return f"{PREFIX}generation:{event_id}"
+    return f"{PREFIX}generation:{event_id}"  # the Lua lookup below builds the same name
 
 
 def _warn(error: Exception) -> None:
@@ -68,9 +68,12 @@ def _store(key: str, entry: dict) -> None:
         _warn(error)
 
 
+def _in_time(entry: dict, at: datetime) -> bool:
+    return datetime.fromisoformat(entry["t0"]) <= at < datetime.fromisoformat(entry["valid_until"])
+
+
 def _valid(entry: dict, generation: int, at: datetime) -> bool:
-    return (entry["generation"] == generation
-            and datetime.fromisoformat(entry["t0"]) <= at < datetime.fromisoformat(entry["valid_until"]))
+    return entry["generation"] == generation and _in_time(entry, at)
 
 
 def _entry(generation: int, at: datetime, valid_until: datetime, payload: Any) -> dict:
@@ -78,9 +81,15 @@ def _entry(generation: int, at: datetime, valid_until: datetime, payload: Any) -
             "payload": payload}
 
 
-def cached(kind: str, event_id: int, at: datetime, compute: Callable[[], tuple[Any, datetime]]) -> Any:
+def cached(kind: str, event_id: int, at: datetime, compute: Callable[[], tuple[Any, datetime]],
+           pointless_if: Callable[[Any], bool] | None = None) -> Any:
     """The ``kind`` entry of an event valid at ``at``, else ``compute()`` (which
-    returns a JSON-able payload and the instant it stops being true), stored."""
+    returns a JSON-able payload and the instant it stops being true), stored.
+
+    ``pointless_if(payload)`` lets a caller skip computing: given an entry that
+    a later commit outdated, it says whether fresh figures could not change the
+    caller's decision anyway; then None is returned.
+    """
     key = f"{PREFIX}{kind}:{event_id}"
     try:
         generation, raw = _redis().mget(_generation_key(event_id), key)
@@ -88,8 +97,11 @@ def cached(kind: str, event_id: int, at: datetime, compute: Callable[[], tuple[A
         _warn(error)
         return compute()[0]
     generation = int(generation or 0)
-    if raw is not None and _valid(entry := json.loads(raw), generation, at):
-        return entry["payload"]
+    if raw is not None and _in_time(entry := json.loads(raw), at):
+        if entry["generation"] == generation:
+            return entry["payload"]
+        if pointless_if is not None and pointless_if(entry["payload"]):
+            return None
     payload, valid_until = compute()
     if valid_until > at:
         _store(key, _entry(generation, at, valid_until, payload))
@@ -107,18 +119,27 @@ def generation(event_id: int) -> int | None:
         return None
 
 
+# One round trip: the named entry and the generation of the event it names.
+_NAMED_LOOKUP = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+return {raw, redis.call('GET', ARGV[1] .. cjson.decode(raw)['event_id'])}
+"""
+
+
 def lookup_named(kind: str, name: str, at: datetime) -> tuple[int, Any] | None:
     """(event id, payload) of the ``kind`` entry stored under ``name``, if still valid."""
     try:
         connection = _redis()
-        raw = connection.get(f"{PREFIX}{kind}:{name}")
-        if raw is None:
-            return None
-        entry = json.loads(raw)
-        current = int(connection.get(_generation_key(entry["event_id"])) or 0)
+        found = connection.register_script(_NAMED_LOOKUP)(keys=[f"{PREFIX}{kind}:{name}"],
+                                                           args=[f"{PREFIX}generation:"])
     except redis.RedisError as error:
         _warn(error)
         return None
+    if found is None:
+        return None
+    entry = json.loads(found[0])
+    current = int(found[1] or 0)
     return (entry["event_id"], entry["payload"]) if _valid(entry, current, at) else None
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from blinker import signal
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from . import availability_cache, orders
 from .clock import now as clock_now
@@ -117,12 +118,29 @@ def availability_for_display(event_id: int, *, at: datetime | None = None,
     the viewer's own holds from one query by their token. Never use it under a lock."""
     at = at or clock_now()
     rows = availability_cache.cached("figures", event_id, at, lambda: _cacheable_figures(event_id, at))
-    mine = _held_by(viewer_token, event_id, at) if viewer_token else {}
+    return _from_rows(rows, _held_by(viewer_token, event_id, at) if viewer_token else {})
+
+
+def _from_rows(rows: list, mine: Mapping[int, int]) -> dict[int, Availability]:
     return {
         tt_id: Availability(tt_id, capacity, sold, held, mine.get(tt_id, 0),
                             datetime.fromisoformat(release) if release else None)
         for tt_id, capacity, sold, held, release in rows
     }
+
+
+def _refuse_early(event_id: int, wanted: Mapping[int, int], at: datetime) -> None:
+    """The fast path: refuse from the shared figures, without a lock. In a rush
+    every grant outdates them; an outdated entry that still shows enough makes
+    recounting pointless here, since the locked re-check recounts anyway."""
+    def enough(rows) -> bool:
+        figures = _from_rows(rows, {})
+        return all(tt_id in figures and figures[tt_id].available >= qty for tt_id, qty in wanted.items())
+
+    rows = availability_cache.cached("figures", event_id, at, lambda: _cacheable_figures(event_id, at),
+                                     pointless_if=enough)
+    if rows is not None:
+        _check_enough(wanted, _from_rows(rows, {}))
 
 
 def _cacheable_figures(event_id: int, at: datetime) -> tuple[list, datetime]:
@@ -133,6 +151,15 @@ def _cacheable_figures(event_id: int, at: datetime) -> tuple[list, datetime]:
     rows = [[f.ticket_type_id, f.capacity, f.sold, f.held,
              f.next_release_at.isoformat() if f.next_release_at else None] for f in figures]
     return rows, valid_until
+
+
+def shown_until(event: Event, at: datetime) -> datetime:
+    """When a rendering of the event's availability made at ``at`` may stop being
+    true: the cache's lifetime, the earliest live hold's expiry, a sales window edge."""
+    releases = [f.next_release_at for f in availability_for_display(event.id, at=at).values() if f.next_release_at]
+    edges = [moment for tt in event.ticket_types for moment in (tt.sales_start, tt.sales_end)
+             if moment is not None and moment > at]
+    return min([at + timedelta(seconds=availability_cache.lifetime_seconds()), *releases, *edges])
 
 
 def _held_by(token: str, event_id: int, at: datetime) -> dict[int, int]:
@@ -147,7 +174,10 @@ def _held_by(token: str, event_id: int, at: datetime) -> dict[int, int]:
 
 
 def published_event(slug: str) -> Event:
-    event = db.session.scalar(select(Event).where(Event.slug == slug, Event.published.is_(True)))
+    """The event with its ticket types, in one query (every caller shows or checks them)."""
+    event = db.session.scalars(
+        select(Event).where(Event.slug == slug, Event.published.is_(True)).options(joinedload(Event.ticket_types))
+    ).unique().one_or_none()
     if event is None:
         raise NotFound("There is no such event.")
     return event
@@ -170,15 +200,18 @@ def reserve(event: Event, quantities: Mapping[int, int], email: str, *, at: date
     """
     at = at or clock_now()
     wanted = _validate(event, quantities, email, at)
-    _check_enough(wanted, availability_for_display(event.id, at=at))  # fast path, no lock
-    event_id, hold_minutes = event.id, event.hold_minutes
-    with write_transaction():
+    _refuse_early(event.id, wanted, at)
+    # Built before the lock, so the locked section is statements only.
+    order = Order(event_id=event.id, email=email, expires_at=at + timedelta(minutes=event.hold_minutes),
+                  created_at=at, updated_at=at)
+    order.items = [OrderItem(ticket_type_id=tt_id, quantity=qty) for tt_id, qty in sorted(wanted.items())]
+    # The order, its items and the event stay loaded past the commit: the caller
+    # shows them, and they are exactly what was committed.
+    with write_transaction(expire_on_commit=False):
         locked = lock_ticket_types(wanted)
-        _check_enough(wanted, availability(event_id, at=at, ticket_type_ids=list(wanted)))
-        order = Order(event_id=event_id, email=email, expires_at=at + timedelta(minutes=hold_minutes),
-                      created_at=at, updated_at=at)
-        order.items = [OrderItem(ticket_type_id=tt.id, quantity=wanted[tt.id], unit_price=tt.price)
-                       for tt in locked]
+        _check_enough(wanted, availability(order.event_id, at=at, ticket_type_ids=list(wanted)))
+        for item, tt in zip(order.items, locked):  # both in ticket type id order
+            item.unit_price = tt.price
         db.session.add(order)
         orders.transition(order, OrderStatus.RESERVED, reason="buyer reserved", actor=f"buyer:{email}")
     hold_placed.send(order)
@@ -186,10 +219,11 @@ def reserve(event: Event, quantities: Mapping[int, int], email: str, *, at: date
 
 
 def lock_ticket_types(ticket_type_ids) -> list[TicketType]:
-    """Row-lock ticket types in id order, so multi-type orders cannot deadlock."""
+    """Row-lock ticket types in id order, so multi-type orders cannot deadlock;
+    what was locked is what is returned, even if already loaded."""
     return list(db.session.scalars(
         select(TicketType).where(TicketType.id.in_(sorted(ticket_type_ids)))
-        .order_by(TicketType.id).with_for_update()
+        .order_by(TicketType.id).with_for_update().execution_options(populate_existing=True)
     ))
 
 

@@ -9,10 +9,10 @@ import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .. import availability_cache, inventory
+from .. import inventory
 from ..models import Event
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
@@ -69,16 +69,6 @@ def shareable(lines: list[TicketLine]) -> bool:
     """Can one rendering serve every anonymous watcher? Not while a countdown
     ("check back in mm:ss") is shown: that text depends on the instant."""
     return not any(line.retry_at or line.held_by_you or line.selected for line in lines)
-
-
-def shown_until(event: Event, lines: list[TicketLine], at: datetime) -> datetime:
-    """When a rendering made at ``at`` may stop being true: the cache's lifetime,
-    the earliest live hold's expiry (the figures' own bound), a sales window edge."""
-    figures_until = inventory.availability_for_display(event.id, at=at)
-    edges = [moment for tt in event.ticket_types for moment in (tt.sales_start, tt.sales_end)
-             if moment is not None and moment > at]
-    releases = [f.next_release_at for f in figures_until.values() if f.next_release_at]
-    return min([at + timedelta(seconds=availability_cache.lifetime_seconds()), *releases, *edges])
 
 
 def fingerprint(lines: list[TicketLine]) -> str:

@@ -66,7 +66,7 @@ def availability(slug: str):
         html = render_template("shop/_availability.html", event=event, lines=lines, at=at, etag=etag, announce=True)
     if shareable:
         availability_cache.store_named(FRAGMENT, slug, event.id, generation, at,
-                                       display.shown_until(event, lines, at), {"etag": etag, "html": html})
+                                       inventory.shown_until(event, at), {"etag": etag, "html": html})
     return _fragment_response(etag, html)
 
 
