@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from blinker import signal
@@ -197,33 +197,44 @@ def reserve(event: Event, quantities: Mapping[int, int], email: str, *, at: date
 
     Bad input and an unlocked "clearly not enough" answer cost no lock; the
     locked transaction re-checks, so two buyers can never take the same ticket.
+
+    The order is written first and the ticket types locked after: until the
+    commit nobody else sees the new rows, so the lock covers only the recount
+    and the commit (the rush's serial section), not the inserts.
     """
     at = at or clock_now()
     wanted = _validate(event, quantities, email, at)
     _refuse_early(event.id, wanted, at)
-    # Built before the lock, so the locked section is statements only.
+    prices = {tt.id: tt.price for tt in event.ticket_types}
     order = Order(event_id=event.id, email=email, expires_at=at + timedelta(minutes=event.hold_minutes),
                   created_at=at, updated_at=at)
-    order.items = [OrderItem(ticket_type_id=tt_id, quantity=qty) for tt_id, qty in sorted(wanted.items())]
+    order.items = [OrderItem(ticket_type_id=tt_id, quantity=qty, unit_price=prices[tt_id])
+                   for tt_id, qty in sorted(wanted.items())]
     # The order, its items and the event stay loaded past the commit: the caller
     # shows them, and they are exactly what was committed.
     with write_transaction(expire_on_commit=False):
-        locked = lock_ticket_types(wanted)
-        _check_enough(wanted, availability(order.event_id, at=at, ticket_type_ids=list(wanted)))
-        for item, tt in zip(order.items, locked):  # both in ticket type id order
-            item.unit_price = tt.price
         db.session.add(order)
         orders.transition(order, OrderStatus.RESERVED, reason="buyer reserved", actor=f"buyer:{email}")
+        db.session.flush()
+        locked = lock_ticket_types(wanted)
+        figures = availability(order.event_id, at=at, ticket_type_ids=list(wanted))
+        _check_enough(wanted, {tt_id: replace(f, held=f.held - wanted[tt_id]) for tt_id, f in figures.items()})
+        for item, tt in zip(order.items, locked):  # both in ticket type id order
+            item.unit_price = tt.price  # a price edited meanwhile: what was locked counts
     hold_placed.send(order)
     return order
 
 
 def lock_ticket_types(ticket_type_ids) -> list[TicketType]:
     """Row-lock ticket types in id order, so multi-type orders cannot deadlock;
-    what was locked is what is returned, even if already loaded."""
+    what was locked is what is returned, even if already loaded.
+
+    FOR NO KEY UPDATE: it excludes every other locker and writer of these rows,
+    but not the KEY SHARE that an uncommitted order item's foreign key holds on
+    them (FOR UPDATE would deadlock two reservers that inserted first)."""
     return list(db.session.scalars(
         select(TicketType).where(TicketType.id.in_(sorted(ticket_type_ids)))
-        .order_by(TicketType.id).with_for_update().execution_options(populate_existing=True)
+        .order_by(TicketType.id).with_for_update(key_share=True).execution_options(populate_existing=True)
     ))
 
 
