@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from blinker import signal
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, inspect, or_, select
 from sqlalchemy.orm import joinedload
 
 from . import availability_cache, orders
@@ -174,9 +174,13 @@ def _held_by(token: str, event_id: int, at: datetime) -> dict[int, int]:
 
 
 def published_event(slug: str) -> Event:
+    return _published(Event.slug == slug)
+
+
+def _published(criterion) -> Event:
     """The event with its ticket types, in one query (every caller shows or checks them)."""
     event = db.session.scalars(
-        select(Event).where(Event.slug == slug, Event.published.is_(True)).options(joinedload(Event.ticket_types))
+        select(Event).where(criterion, Event.published.is_(True)).options(joinedload(Event.ticket_types))
     ).unique().one_or_none()
     if event is None:
         raise NotFound("There is no such event.")
@@ -212,17 +216,72 @@ def reserve(event: Event, quantities: Mapping[int, int], email: str, *, at: date
                    for tt_id, qty in sorted(wanted.items())]
     # The order, its items and the event stay loaded past the commit: the caller
     # shows them, and they are exactly what was committed.
-    with write_transaction(expire_on_commit=False):
-        db.session.add(order)
-        orders.transition(order, OrderStatus.RESERVED, reason="buyer reserved", actor=f"buyer:{email}")
-        db.session.flush()
-        locked = lock_ticket_types(wanted)
-        figures = availability(order.event_id, at=at, ticket_type_ids=list(wanted))
-        _check_enough(wanted, {tt_id: replace(f, held=f.held - wanted[tt_id]) for tt_id, f in figures.items()})
-        for item, tt in zip(order.items, locked):  # both in ticket type id order
-            item.unit_price = tt.price  # a price edited meanwhile: what was locked counts
+    try:
+        with write_transaction(expire_on_commit=False):
+            db.session.add(order)
+            orders.transition(order, OrderStatus.RESERVED, reason="buyer reserved", actor=f"buyer:{email}")
+            db.session.flush()
+            locked = lock_ticket_types(wanted)
+            figures = availability(order.event_id, at=at, ticket_type_ids=list(wanted))
+            _check_enough(wanted, {tt_id: replace(f, held=f.held - wanted[tt_id]) for tt_id, f in figures.items()})
+            for item, tt in zip(order.items, locked):  # both in ticket type id order
+                item.unit_price = tt.price  # a price edited meanwhile: what was locked counts
+    except (SoldOut, AllReserved):
+        # The shared figures let this one through: refresh them, so the next
+        # buyers are refused without a lock (the fast path kept an outdated entry).
+        availability_for_display(order.event_id, at=at)
+        raise
     hold_placed.send(order)
     return order
+
+
+def event_for_reserving(slug: str) -> Event:
+    """The published event ``slug`` (NotFound otherwise) for ``reserve_at``: a
+    detached copy from the shared catalog when one is valid, so a request that
+    must be refused (bad input, sales closed, clearly sold out: what buyers
+    retrying after a sell-out send) costs no database work."""
+    at = clock_now()
+    if shared := availability_cache.lookup_named(_CATALOG, slug, at):
+        return _event_from(shared[1])
+    event = published_event(slug)
+    edges = [moment for tt in event.ticket_types for moment in (tt.sales_start, tt.sales_end)
+             if moment is not None and moment > at]
+    availability_cache.store_named(
+        _CATALOG, slug, event.id, availability_cache.generation(event.id), at,
+        min([at + timedelta(seconds=availability_cache.lifetime_seconds()), *edges]), _catalog(event))
+    return event
+
+
+def reserve_at(event: Event, quantities: Mapping[int, int], email: str) -> Order:
+    """``reserve`` on what ``event_for_reserving`` gave: a catalog copy only
+    refuses; a request it lets through is reserved on the event as stored."""
+    if inspect(event).transient:
+        at = clock_now()
+        _refuse_early(event.id, _validate(event, quantities, email, at), at)
+        event = _published(Event.id == event.id)
+    return reserve(event, quantities, email)
+
+
+_CATALOG = "catalog"  # availability_cache kind: what validating a reservation reads, by slug
+_CATALOG_FIELDS = ("id", "name", "price", "per_order_limit", "sales_start", "sales_end")
+
+
+def _catalog(event: Event) -> dict:
+    def plain(value):
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    return {"id": event.id, "hold_minutes": event.hold_minutes,
+            "ticket_types": [{name: plain(getattr(tt, name)) for name in _CATALOG_FIELDS} for tt in event.ticket_types]}
+
+
+def _event_from(catalog: dict) -> Event:
+    """A detached, never-added Event with its ticket types, for validating only."""
+    def when(value):
+        return datetime.fromisoformat(value) if value else None
+
+    return Event(id=catalog["id"], hold_minutes=catalog["hold_minutes"], ticket_types=[
+        TicketType(**{**tt, "sales_start": when(tt["sales_start"]), "sales_end": when(tt["sales_end"])})
+        for tt in catalog["ticket_types"]])
 
 
 def lock_ticket_types(ticket_type_ids) -> list[TicketType]:

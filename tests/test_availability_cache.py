@@ -153,3 +153,4 @@ def test_unpublishing_is_seen_by_the_next_poll(client, show, frozen):
     db.session.commit()
     assert client.get(f"/events/{event.slug}/availability").status_code == 404
     assert client.get(f"/api/v1/events/{event.slug}/availability").status_code == 404
+

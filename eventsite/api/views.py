@@ -75,9 +75,9 @@ def _conditional(answer: dict):
 
 @bp.post("/events/<api_segment:slug>/reservations")
 def create_reservation(slug: str):
-    ev = inventory.published_event(slug)
+    ev = inventory.event_for_reserving(slug)
     email, quantities = validation.reservation_request(request.get_json(force=True, silent=True))
-    order = inventory.reserve(ev, quantities, email)
+    order = inventory.reserve_at(ev, quantities, email)
     return _reservation(order, 201, Location=url_for("api.get_reservation", token=order.token))
 
 
