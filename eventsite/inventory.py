@@ -111,13 +111,16 @@ def availability(
     }
 
 
+_FIGURES = "figures"  # availability_cache kind: the event-wide figures, by event id
+
+
 def availability_for_display(event_id: int, *, at: datetime | None = None,
                              viewer_token: str | None = None) -> dict[int, Availability]:
     """``availability`` for what buyers are shown and the unlocked fast path:
     the event's figures come from the shared cache (see availability_cache),
     the viewer's own holds from one query by their token. Never use it under a lock."""
     at = at or clock_now()
-    rows = availability_cache.cached("figures", event_id, at, lambda: _cacheable_figures(event_id, at))
+    rows = availability_cache.cached(_FIGURES, event_id, at, lambda: _cacheable_figures(event_id, at))
     return _from_rows(rows, _held_by(viewer_token, event_id, at) if viewer_token else {})
 
 
@@ -137,7 +140,7 @@ def _refuse_early(event_id: int, wanted: Mapping[int, int], at: datetime) -> Non
         figures = _from_rows(rows, {})
         return all(tt_id in figures and figures[tt_id].available >= qty for tt_id, qty in wanted.items())
 
-    rows = availability_cache.cached("figures", event_id, at, lambda: _cacheable_figures(event_id, at),
+    rows = availability_cache.cached(_FIGURES, event_id, at, lambda: _cacheable_figures(event_id, at),
                                      pointless_if=enough)
     if rows is not None:
         _check_enough(wanted, _from_rows(rows, {}))
@@ -157,6 +160,10 @@ def shown_until(event: Event, at: datetime) -> datetime:
     """When a rendering of the event's availability made at ``at`` may stop being
     true: the cache's lifetime, the earliest live hold's expiry, a sales window edge."""
     releases = [f.next_release_at for f in availability_for_display(event.id, at=at).values() if f.next_release_at]
+    return _true_until(event, at, releases)
+
+
+def _true_until(event: Event, at: datetime, releases=()) -> datetime:
     edges = [moment for tt in event.ticket_types for moment in (tt.sales_start, tt.sales_end)
              if moment is not None and moment > at]
     return min([at + timedelta(seconds=availability_cache.lifetime_seconds()), *releases, *edges])
@@ -244,11 +251,8 @@ def event_for_reserving(slug: str) -> Event:
     if shared := availability_cache.lookup_named(_CATALOG, slug, at):
         return _event_from(shared[1])
     event = published_event(slug)
-    edges = [moment for tt in event.ticket_types for moment in (tt.sales_start, tt.sales_end)
-             if moment is not None and moment > at]
-    availability_cache.store_named(
-        _CATALOG, slug, event.id, availability_cache.generation(event.id), at,
-        min([at + timedelta(seconds=availability_cache.lifetime_seconds()), *edges]), _catalog(event))
+    availability_cache.store_named(_CATALOG, slug, event.id, availability_cache.generation(event.id), at,
+                                   _true_until(event, at), _catalog(event))
     return event
 
 
