@@ -8,13 +8,14 @@ here talks to the network.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from blinker import signal
-from sqlalchemy import and_, case, func, inspect, or_, select
+from sqlalchemy import and_, bindparam, case, func, inspect, or_, select
 from sqlalchemy.orm import joinedload
 
 from . import availability_cache, orders
@@ -75,8 +76,24 @@ def availability(
     ticket_type_ids: list[int] | None = None,
 ) -> dict[int, Availability]:
     """Figures per ticket type of one event at instant ``at``, in one query."""
-    at = at or clock_now()
-    mine = case((Order.token == viewer_token, OrderItem.quantity), else_=0) if viewer_token else 0
+    params = {"event_id": event_id, "at": at or clock_now()}
+    if viewer_token:
+        params["viewer_token"] = viewer_token
+    if ticket_type_ids is not None:
+        params["ticket_type_ids"] = list(ticket_type_ids)
+    query = _availability_query(bool(viewer_token), ticket_type_ids is not None)
+    return {
+        row.id: Availability(row.id, row.capacity, row.sold, int(row.held or 0), int(row.mine or 0),
+                             row.next_release_at)
+        for row in db.session.execute(query, params)
+    }
+
+
+@functools.cache
+def _availability_query(for_viewer: bool, some_types: bool):
+    """Built once per shape, with bound parameters: building it per call cost
+    0.8 ms of CPU, inside the ticket type lock when reserving."""
+    mine = case((Order.token == bindparam("viewer_token"), OrderItem.quantity), else_=0) if for_viewer else 0
     releasing = case((Order.payment_pending.is_(False), Order.expires_at))
     held = (
         select(
@@ -86,7 +103,7 @@ def availability(
             func.min(releasing).label("next_release_at"),
         )
         .join(Order, Order.id == OrderItem.order_id)
-        .where(Order.event_id == event_id, holds_clause(at))
+        .where(Order.event_id == bindparam("event_id"), holds_clause(bindparam("at", type_=Order.expires_at.type)))
         .group_by(OrderItem.ticket_type_id)
         # A fence: always live holds first (partial index), then their items by
         # order id. Inlined, PostgreSQL pushes the ticket type filter inside and,
@@ -99,16 +116,12 @@ def availability(
         select(TicketType.id, TicketType.capacity, TicketType.sold, held.c.held, held.c.mine,
                held.c.next_release_at)
         .outerjoin(held, held.c.tt_id == TicketType.id)
-        .where(TicketType.event_id == event_id)
+        .where(TicketType.event_id == bindparam("event_id"))
         .order_by(TicketType.id)
     )
-    if ticket_type_ids is not None:
-        query = query.where(TicketType.id.in_(ticket_type_ids))
-    return {
-        row.id: Availability(row.id, row.capacity, row.sold, int(row.held or 0), int(row.mine or 0),
-                             row.next_release_at)
-        for row in db.session.execute(query)
-    }
+    if some_types:
+        query = query.where(TicketType.id.in_(bindparam("ticket_type_ids", expanding=True)))
+    return query
 
 
 _FIGURES = "figures"  # availability_cache kind: the event-wide figures, by event id
