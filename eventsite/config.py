@@ -25,17 +25,30 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _engine_options(url: str) -> dict:
+    options = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        # Web requests read a few hundred rows at most. Parallel workers only add
+        # start-up cost (several ms), and stale statistics after an on-sale made
+        # the planner choose them for the held sum.
+        options["connect_args"] = {"options": "-c max_parallel_workers_per_gather=0"}
+    return options
+
+
 def load(instance_path: str) -> dict:
     instance = Path(instance_path)
     default_db = f"sqlite:///{instance / 'eventsite.db'}"
+    database_url = os.environ.get("DATABASE_URL", default_db)
     return {
         "SECRET_KEY": _secret_key(instance),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "HOLD_MINUTES_DEFAULT": int(os.environ.get("HOLD_MINUTES", "15")),
         "SWEEP_INTERVAL_SECONDS": int(os.environ.get("SWEEP_INTERVAL_SECONDS", "300")),
         "SWEEP_BATCH_SIZE": int(os.environ.get("SWEEP_BATCH_SIZE", "1000")),
         "AVAILABILITY_POLL_SECONDS": int(os.environ.get("AVAILABILITY_POLL_SECONDS", "5")),
+        # How long display paths may reuse an event's figures (never past a hold's expiry).
+        "AVAILABILITY_CACHE_SECONDS": float(os.environ.get("AVAILABILITY_CACHE_SECONDS", "1")),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
         "DEVSTRIPE_URL": os.environ.get("DEVSTRIPE_URL", "http://127.0.0.1:12111"),
@@ -44,5 +57,5 @@ def load(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
     }

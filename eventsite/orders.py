@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.sql import Select
 
+from . import availability_cache
 from .clock import now as clock_now
 from .extensions import db
 from .models import Order, OrderEvent, OrderStatus, TicketType
@@ -56,6 +57,7 @@ def transition(order: Order, to: OrderStatus, *, reason: str, actor: str = "syst
     if to not in ALLOWED[current]:
         raise IllegalTransition(order, to)
     order.status = to
+    availability_cache.changed(db.session(), order.event_id)
     if to == S.CONFIRMED:
         _add_sold(order, +1)
     elif current == S.CONFIRMED:
@@ -96,10 +98,13 @@ def bulk_transition(
             raise ValueError(f"{status.value} -> {to.value} is not an allowed transition")
     at = at or clock_now()
     locked = db.session.execute(
-        candidates.where(Order.status.in_(from_statuses)).with_for_update(skip_locked=True)
+        candidates.add_columns(Order.event_id).where(Order.status.in_(from_statuses))
+        .with_for_update(skip_locked=True)
     ).all()
     if not locked:
         return []
+    for event_id in {row.event_id for row in locked}:
+        availability_cache.changed(db.session(), event_id)
     ids = [row.id for row in locked]
     db.session.execute(
         update(Order).where(Order.id.in_(ids)).values(status=to, updated_at=at)

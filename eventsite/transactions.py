@@ -40,28 +40,35 @@ def configure_sqlite(engine: Engine) -> None:
 
 
 @contextmanager
-def write_transaction() -> Iterator[None]:
+def write_transaction(*, expire_on_commit: bool = True) -> Iterator[None]:
     """Run the block in a fresh transaction that commits at the end or rolls back on error.
 
     Nested inside another write_transaction it joins the outer one, so a caller
     can make a domain step (say, confirming a payment) part of a larger unit
     (recording the webhook event that caused it) that commits or fails whole.
+
+    ``expire_on_commit=False`` keeps what the block loaded and wrote as it was at
+    the commit, sparing the reloads a caller would otherwise trigger by reading
+    back the rows it just wrote (each a round trip).
     """
     session = db.session()  # the context-scoped Session itself
     if session.info.get(_OPEN):
         yield
         return
-    if session.in_transaction():
-        # End the read transaction a view may have opened, so the write one starts
-        # fresh (and, on SQLite, can take the write lock first).
-        session.commit()
-    session.connection(execution_options={_IMMEDIATE: True})
-    session.info[_OPEN] = True
+    expiring = session.expire_on_commit
+    session.expire_on_commit = expiring and expire_on_commit
     try:
+        if session.in_transaction():
+            # End the read transaction a view may have opened, so the write one starts
+            # fresh (and, on SQLite, can take the write lock first).
+            session.commit()
+        session.connection(execution_options={_IMMEDIATE: True})
+        session.info[_OPEN] = True
         yield
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
+        session.expire_on_commit = expiring
         session.info.pop(_OPEN, None)

@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from eventsite import create_app
+from eventsite import availability_cache, create_app
 from eventsite.clock import clock
 from eventsite.extensions import db
 from eventsite.models import Event, Organizer, TicketType
@@ -54,6 +54,7 @@ def _isolated(request):
         app = request.getfixturevalue("app")
         with app.app_context():
             truncate_all()
+            availability_cache.clear()  # ids restart, so cached figures would be another test's
 
 
 @pytest.fixture

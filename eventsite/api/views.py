@@ -8,7 +8,7 @@ from flask import jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import inventory
+from .. import availability_cache, inventory
 from ..clock import now
 from ..extensions import db
 from ..models import HOLDING_STATUSES, Event, Order, OrderStatus
@@ -16,6 +16,8 @@ from ..payments.checkout import request_payment
 from . import bp, openapi, organizer, representations, validation
 from .errors import HoldExpired, NotReserved
 from .tokens import authenticated_organizer
+
+AVAILABILITY = "api-availability"  # availability_cache kind of the anonymous answer, by slug
 
 
 @bp.get("/openapi.json")
@@ -44,14 +46,27 @@ def get_event(slug: str):
 
 @bp.get("/events/<api_segment:slug>/availability")
 def get_availability(slug: str):
-    """Cheap to poll: a weak ETag over the figures lets unchanged answers be a bodiless 304."""
+    """Cheap to poll: a weak ETag over the figures lets unchanged answers be a
+    bodiless 304, and the anonymous answer is shared through the availability
+    cache, so such polls run no query."""
     at = now()
-    ev = inventory.published_event(slug)
     viewer = validation.availability_query(request.args)
-    figures = inventory.availability(ev.id, at=at, viewer_token=viewer)
+    if viewer is None and (shared := availability_cache.lookup_named(AVAILABILITY, slug, at)):
+        return _conditional(shared[1])
+    ev = inventory.published_event(slug)
+    generation = availability_cache.generation(ev.id) if viewer is None else None
+    figures = inventory.availability_for_display(ev.id, at=at, viewer_token=viewer)
     body = representations.availability(ev, figures, at, viewer=viewer is not None)
-    response = jsonify(body)
-    response.set_etag(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32], weak=True)
+    answer = {"body": body, "etag": hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]}
+    if viewer is None:
+        availability_cache.store_named(AVAILABILITY, slug, ev.id, generation, at, inventory.shown_until(ev, at),
+                                       answer)
+    return _conditional(answer)
+
+
+def _conditional(answer: dict):
+    response = jsonify(answer["body"])
+    response.set_etag(answer["etag"], weak=True)
     response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)
 
@@ -60,9 +75,9 @@ def get_availability(slug: str):
 
 @bp.post("/events/<api_segment:slug>/reservations")
 def create_reservation(slug: str):
-    ev = inventory.published_event(slug)
+    ev = inventory.event_for_reserving(slug)
     email, quantities = validation.reservation_request(request.get_json(force=True, silent=True))
-    order = inventory.reserve(ev, quantities, email)
+    order = inventory.reserve_at(ev, quantities, email)
     return _reservation(order, 201, Location=url_for("api.get_reservation", token=order.token))
 
 

@@ -38,7 +38,7 @@ class TicketLine:
 
 def ticket_lines(event: Event, *, at: datetime, viewer_token: str | None,
                  selected: Mapping[int, int] | None = None) -> list[TicketLine]:
-    figures = inventory.availability(event.id, at=at, viewer_token=viewer_token)
+    figures = inventory.availability_for_display(event.id, at=at, viewer_token=viewer_token)
     selected = selected or {}
     lines = []
     for tt in event.ticket_types:
@@ -63,6 +63,12 @@ def _state(tt, figure: inventory.Availability, at: datetime) -> str:
     if figure.held_by_others:
         return "all_reserved"
     return "yours" if figure.held_by_you else "sold_out"
+
+
+def shareable(lines: list[TicketLine]) -> bool:
+    """Can one rendering serve every anonymous watcher? Not while a countdown
+    ("check back in mm:ss") is shown: that text depends on the instant."""
+    return not any(line.retry_at or line.held_by_you or line.selected for line in lines)
 
 
 def fingerprint(lines: list[TicketLine]) -> str:

@@ -9,15 +9,16 @@ from flask import current_app, make_response, redirect, render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import inventory
+from .. import availability_cache, inventory
 from ..clock import now
 from ..errors import DomainError, InvalidRequest
 from ..extensions import db, htmx
 from ..models import Event, Order, OrderStatus
 from ..orders import IllegalTransition
-from . import bp
+from . import bp, display
 from .display import fingerprint, on_sale_status, ticket_lines
 
+FRAGMENT = "fragment"  # availability_cache kind of the anonymous fragment, by slug
 HOLDS_KEY = "holds"  # {event id: reservation token} for this browser
 # Once payment has started, the payment pages own the order.
 PAYMENT_STATUSES = (OrderStatus.PAYMENT_PROCESSING, OrderStatus.CONFIRMED, OrderStatus.REFUNDED)
@@ -46,17 +47,35 @@ def event(slug: str):
 @bp.get("/events/<slug>/availability")
 def availability(slug: str):
     """The polled fragment. Its ETag covers the figures shown, so an unchanged
-    poll is answered 304 without rendering (the page keeps the buyer's picks)."""
-    event = inventory.published_event(slug)
+    poll is answered 304 without rendering (the page keeps the buyer's picks).
+    What anonymous watchers see is rendered once per change and shared through
+    the availability cache, so their polls run no query and no template."""
     at = now()
-    lines = ticket_lines(event, at=at, viewer_token=_viewer_token(event.id),
-                         selected=_quantities(request.args, strict=False))
+    picked = any(quantity for quantity in _quantities(request.args, strict=False).values())
+    shared = availability_cache.lookup_named(FRAGMENT, slug, at)
+    if shared and _viewer_token(shared[0]) is None and (not picked or _unchanged(shared[1]["etag"])):
+        return _fragment_response(shared[1]["etag"], shared[1]["html"])
+    event = inventory.published_event(slug)
+    generation = availability_cache.generation(event.id)
+    token = _viewer_token(event.id)
+    lines = ticket_lines(event, at=at, viewer_token=token, selected=_quantities(request.args, strict=False))
     etag = fingerprint(lines)
-    if request.if_none_match.contains_weak(etag):
-        response = make_response("", 304)
-    else:
-        response = make_response(render_template(
-            "shop/_availability.html", event=event, lines=lines, at=at, etag=etag, announce=True))
+    shareable = token is None and not picked and display.shareable(lines)
+    html = None
+    if shareable or not _unchanged(etag):
+        html = render_template("shop/_availability.html", event=event, lines=lines, at=at, etag=etag, announce=True)
+    if shareable:
+        availability_cache.store_named(FRAGMENT, slug, event.id, generation, at,
+                                       inventory.shown_until(event, at), {"etag": etag, "html": html})
+    return _fragment_response(etag, html)
+
+
+def _unchanged(etag: str) -> bool:
+    return request.if_none_match.contains_weak(etag)
+
+
+def _fragment_response(etag: str, html: str | None):
+    response = make_response("", 304) if _unchanged(etag) or html is None else make_response(html)
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("Cookie")
