@@ -33,7 +33,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_sqlite(db.engine)
 
-    from . import api, cli, dashboard, payments, shop, views
+    from . import api, cli, dashboard, payments, ratelimit, shop, views
+
+    ratelimit.init_app(app)
 
     # Each area registers its own blueprint and whatever it needs (login, limiter, jobs).
     for area in (shop, payments, dashboard, api):

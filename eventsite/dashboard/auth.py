@@ -1,17 +1,13 @@
-"""Sign-in plumbing: Flask-Login for sessions, Flask-Limiter against password guessing.
-
-Both are created per app (not module singletons) so a test app with rate limits
-enabled cannot switch them on for another app in the same process.
-"""
+"""Sign-in plumbing: Flask-Login for sessions (created per app, like the limiter),
+the app's rate limiter against password guessing."""
 from __future__ import annotations
 
-from flask import Flask, current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask
 from flask_login import LoginManager, UserMixin
 
 from ..extensions import db
 from ..models import Organizer
+from ..ratelimit import limiter
 
 LOGIN_LIMIT = "10 per minute"
 
@@ -36,14 +32,8 @@ def init_app(app: Flask) -> None:
         return SignedIn(organizer) if organizer else None
 
     login.init_app(app)
-    # Redis shared by all web processes; if it is down, count in memory rather than lock organizers out.
-    app.extensions["dashboard_limiter"] = Limiter(
-        get_remote_address, storage_uri=app.config["REDIS_URL"], key_prefix="dashboard",
-        in_memory_fallback_enabled=True, enabled=app.config.get("RATELIMIT_ENABLED", True),
-    )
-    app.extensions["dashboard_limiter"].init_app(app)
 
 
 def login_attempt_limit():
     """Context manager counting one sign-in attempt from this address; raises 429 past the limit."""
-    return current_app.extensions["dashboard_limiter"].limit(LOGIN_LIMIT, scope="dashboard-login")
+    return limiter().limit(LOGIN_LIMIT, scope="dashboard-login")

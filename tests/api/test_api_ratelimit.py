@@ -22,9 +22,9 @@ def limited_app(app):
         "RATELIMIT_ENABLED": True,
         "API_RESERVE_RATE_LIMIT": "2/hour",
     })
-    limited.extensions["api_limiter"].reset()
+    limited.extensions["limiter"].reset()
     yield limited
-    limited.extensions["api_limiter"].reset()
+    limited.extensions["limiter"].reset()
     with limited.app_context():
         db.engine.dispose()
 

@@ -89,7 +89,7 @@ def test_login_is_rate_limited(world):
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL, "REDIS_URL": TEST_REDIS_URL,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0},
     })
-    limited.extensions["dashboard_limiter"].reset()
+    limited.extensions["limiter"].reset()
     allowed = int(LOGIN_LIMIT.split()[0])
     client = limited.test_client()
     token = csrf_token(client)
@@ -102,7 +102,7 @@ def test_login_is_rate_limited(world):
     assert response.status_code == 429
     assert "Too many attempts" in response.get_data(as_text=True)
     assert client.get("/dashboard/").status_code == 302
-    limited.extensions["dashboard_limiter"].reset()
+    limited.extensions["limiter"].reset()
     with limited.app_context():
         db.engine.dispose()
 
