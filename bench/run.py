@@ -137,7 +137,7 @@ class Bench:
     # --- the whole run -------------------------------------------------------
 
     def run(self) -> dict:
-        from eventsite import create_app
+        from eventsite import create_app, schema
 
         s = self.s
         started = time.monotonic()
@@ -145,7 +145,7 @@ class Bench:
         seed.ensure_database(s)
         app = create_app({"SQLALCHEMY_DATABASE_URI": s.database_url})
         log("resetting the bench database (real migrations)")
-        seed.reset_schema(app)
+        schema.recreate(app)
         event_id, classic = seed.create_event(self.engine, "classic", 2_000_000_000)
         seed.add_holds(self.engine, event_id, classic, s.live_holds, prefix="live-", ttl_seconds=3600, age_seconds=60)
         history = seed.grow_history(self.engine, event_id, classic, 0, s.history_small)

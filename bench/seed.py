@@ -49,20 +49,6 @@ def ensure_database(settings: Settings) -> None:
     admin.dispose()
 
 
-def reset_schema(app) -> None:
-    """Empty the bench database and run the real migrations."""
-    from flask_migrate import upgrade
-
-    from eventsite.extensions import db
-
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
-        db.engine.dispose()
-
-
 def create_event(engine: Engine, slug: str, capacity: int) -> tuple[int, int]:
     """A published event with one ticket type; returns (event_id, ticket_type_id)."""
     with engine.begin() as conn:

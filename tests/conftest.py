@@ -7,26 +7,15 @@ import threading
 from datetime import timedelta
 
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from eventsite import availability_cache, create_app
+from eventsite import availability_cache, create_app, schema
 from eventsite.clock import clock
 from eventsite.extensions import db
 from eventsite.models import Event, Organizer, TicketType
 from testenv import T0, TEST_DATABASE_URL, TEST_REDIS_URL, truncate_all
 
 pytest_plugins = ["fixtures_payments"]
-
-
-def reset_schema(app) -> None:
-    """Drop everything and run the real migrations, so tests see production's schema."""
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +30,7 @@ def app():
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
     })
-    reset_schema(app)
+    schema.recreate(app)  # production's schema, through the real migrations
     return app
 
 
