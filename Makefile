@@ -10,7 +10,7 @@ TEST_REDIS_DB ?= 15
 export TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/$(TEST_DB)
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/$(TEST_REDIS_DB)
 
-.PHONY: run test bench setup services testdb chromium vendor clean
+.PHONY: run test test-fast lint bench setup services testdb chromium vendor clean
 
 setup: $(VENV)/.installed vendor
 
@@ -42,8 +42,18 @@ testdb: services
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup testdb chromium
+# Every tier (unit, integration, browser) plus the linters; PYTEST_ARGS narrows the pytest run.
+test: setup testdb chromium lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The unit tier: seconds, and no PostgreSQL, Redis or browser needed.
+test-fast: $(VENV)/.installed
+	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)
+
+# Style and the layer contract (pyproject.toml, [tool.importlinter]).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Web, RQ worker, rq-scheduler and the dev payment server together; Ctrl-C stops them all.
 run: setup services

@@ -4,13 +4,14 @@
 
 (--with-scheduler runs RQ's own scheduler in the worker: it starts the
 per-order expiry jobs at their time and the retries after their backoff.)
+Jobs are the functions of ``eventsite.tasks``.
 """
 from __future__ import annotations
 
 from rq import SimpleWorker, Worker
 
 from eventsite import create_app
-from eventsite.extensions import db
+from eventsite.infra.db import db
 
 
 class AppContextMixin:

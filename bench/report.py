@@ -5,7 +5,7 @@ import json
 import os
 import platform
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -77,7 +77,7 @@ def targets(results: dict) -> list[dict]:
 
 
 def build(settings: Settings, results: dict) -> dict:
-    return {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    return {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine(settings), "settings": settings.public(), "results": results,
             "targets": targets(results)}
 

@@ -137,7 +137,8 @@ class Bench:
     # --- the whole run -------------------------------------------------------
 
     def run(self) -> dict:
-        from eventsite import create_app, schema
+        from eventsite import create_app
+        from eventsite.infra import schema
 
         s = self.s
         started = time.monotonic()

@@ -21,8 +21,8 @@ def _rss_mb() -> float:
 
 def main() -> None:
     from eventsite import create_app
-    from eventsite.extensions import db
-    from eventsite.payments.expiry import sweep
+    from eventsite.infra.db import db
+    from eventsite.services.expiry import sweep
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"]})
     with app.app_context():

@@ -1,4 +1,8 @@
-"""eventsite: a ticket shop that holds tickets honestly."""
+"""eventsite: a ticket shop that holds tickets honestly.
+
+``create_app`` is the composition root: the one place that wires the layers
+(settings, database, caches, web areas, commands) together.
+"""
 from __future__ import annotations
 
 import logging
@@ -6,8 +10,13 @@ import os
 from typing import Any
 
 from flask import Flask
+from flask_migrate import Migrate
 
-from . import config
+from .infra import settings
+from .infra.db import db
+from .infra.transactions import configure_sqlite
+
+migrate = Migrate()
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -17,29 +26,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
-    app.config.from_mapping(config.load(app.instance_path))
+    app.config.from_mapping(settings.load(app.instance_path))
     if overrides:
         app.config.from_mapping(overrides)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from .extensions import csrf, db, htmx, migrate
-    from .transactions import configure_sqlite
+    from . import cli, web
+    from .readmodels import availability_cache
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
-    csrf.init_app(app)
-    htmx.init_app(app)
+    migrations = os.path.join(os.path.dirname(app.root_path), "migrations")
+    migrate.init_app(app, db, directory=migrations, render_as_batch=True)
     with app.app_context():
-        configure_sqlite(db.engine)
-
-    from . import api, cli, dashboard, payments, ratelimit, shop, views
-
-    ratelimit.init_app(app)
-
-    # Each area registers its own blueprint and whatever it needs (login, limiter, jobs).
-    for area in (shop, payments, dashboard, api):
-        area.init_app(app)
-    views.register(app)
+        configure_sqlite(db.engine, app.config["LOCK_TIMEOUT_SECONDS"])
+    availability_cache.init_app()
+    web.init_app(app)
     cli.register(app)
     return app

@@ -1,72 +1,96 @@
-"""Operator commands: `flask demo load`, `flask inventory show SLUG`."""
+"""Operator commands (`flask --app app ...`): demo data, availability, jobs, organizers.
+
+Each exits non-zero with one line on stderr when refused, and changes nothing then.
+"""
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
-from . import inventory
-from .clock import now
-from .extensions import db
-from .models import Event, Organizer, TicketType
+from .domain.clock import now
+from .domain.errors import DomainError, NotFound
+from .infra import queue
+from .readmodels import availability
+from .readmodels.lookups import event_by_slug
+from .services import accounts, demo, expiry
 
-demo = AppGroup("demo", help="Demo data for trying the shop.")
+demo_cli = AppGroup("demo", help="Demo data for trying the shop.")
 inventory_cli = AppGroup("inventory", help="Inspect ticket availability.")
-
-DEMO_EMAIL = "demo@eventsite.test"
-DEMO_PASSWORD = "demo-password"
-DEMO_SLUG = "demo-night"
+jobs_cli = AppGroup("jobs", help="Background jobs: the expiry sweep.")
+organizer_cli = AppGroup("organizer", help="Organizer accounts.")
 
 
-@demo.command("load")
+def _refuse(message: str, code: int = 2):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@demo_cli.command("load")
 def demo_load() -> None:
     """Create the demo organizer and a published event with two ticket types (idempotent)."""
-    if db.session.scalar(select(Event).where(Event.slug == DEMO_SLUG)):
-        click.echo(f"Demo event '{DEMO_SLUG}' already loaded.")
-    else:
-        organizer = db.session.scalar(select(Organizer).where(Organizer.email == DEMO_EMAIL)) or Organizer(
-            email=DEMO_EMAIL, name="Demo Organizer", password_hash=generate_password_hash(DEMO_PASSWORD)
-        )
-        starts = (now() + timedelta(days=30)).replace(hour=19, minute=0, second=0, microsecond=0)
-        event = Event(
-            organizer=organizer, slug=DEMO_SLUG, title="Demo Night: The Honest Holds",
-            description="A small club show with very few tickets. Reserve one and watch the countdown.",
-            venue="The Basement, Berlin", timezone="Europe/Berlin", starts_at=starts,
-            ends_at=starts + timedelta(hours=4), hold_minutes=15, published=True,
-            ticket_types=[
-                TicketType(name="General admission", price=2500, currency="EUR", capacity=20, per_order_limit=4),
-                TicketType(name="VIP", price=7500, currency="EUR", capacity=3, per_order_limit=2),
-            ],
-        )
-        db.session.add(event)
-        db.session.commit()
-        click.echo(f"Loaded demo event '{DEMO_SLUG}'.")
-    click.echo(f"Organizer login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    loaded = demo.load(current_app.config["HOLD_MINUTES_DEFAULT"])
+    click.echo(f"Loaded demo event '{demo.DEMO_SLUG}'." if loaded else f"Demo event '{demo.DEMO_SLUG}' already loaded.")
+    click.echo(f"Organizer login: {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD}")
 
 
 @inventory_cli.command("show")
 @click.argument("slug")
 def inventory_show(slug: str) -> None:
     """Print capacity, sold, held and available per ticket type of event SLUG."""
-    event = db.session.scalar(select(Event).where(Event.slug == slug))
-    if event is None:
-        click.echo(f"error: no event with slug '{slug}'", err=True)
-        sys.exit(2)
-    figures = inventory.availability(event.id)
+    try:
+        event = event_by_slug(slug)
+    except NotFound:
+        _refuse(f"no event with slug '{slug}'")
+    figures = availability.figures(event.id)
     click.echo(f"{event.title} ({event.slug})")
-    header = f"{'ticket type':<24} {'capacity':>8} {'sold':>6} {'held':>6} {'available':>9}  next release"
-    click.echo(header)
+    click.echo(f"{'ticket type':<24} {'capacity':>8} {'sold':>6} {'held':>6} {'available':>9}  next release")
     for tt in event.ticket_types:
         f = figures[tt.id]
         release = f.next_release_at.isoformat(timespec="seconds") if f.next_release_at else "-"
         click.echo(f"{tt.name[:24]:<24} {f.capacity:>8} {f.sold:>6} {f.held:>6} {f.available:>9}  {release}")
 
 
+@jobs_cli.command("sweep")
+def sweep_command() -> None:
+    """Expire every lapsed hold now (what the scheduler runs periodically)."""
+    click.echo(f"Expired {expiry.sweep()} lapsed holds.")
+
+
+@jobs_cli.command("schedule")
+def schedule_command() -> None:
+    """Register the periodic sweep with rq-scheduler (safe to run again)."""
+    interval = current_app.config["SWEEP_INTERVAL_SECONDS"]
+    queue.register_sweep(interval, now())
+    click.echo(f"Sweep scheduled every {interval} s.")
+
+
+@organizer_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--password", envvar="ORGANIZER_PASSWORD", prompt=True, hide_input=True,
+              confirmation_prompt=True, help="Read from ORGANIZER_PASSWORD or prompted if not given.")
+def organizer_create(email: str, name: str, password: str) -> None:
+    """Create an organizer account that can log in to /dashboard."""
+    try:
+        account = accounts.create_organizer(email, password, name)
+    except DomainError as error:
+        _refuse(error.message)
+    click.echo(f"Created organizer {account.email} (id {account.id}).")
+
+
+@organizer_cli.command("api-token")
+@click.argument("email")
+def organizer_api_token(email: str) -> None:
+    """Create or rotate the API token of organizer EMAIL and print it (shown only once)."""
+    try:
+        click.echo(accounts.rotate_api_token(email))
+    except DomainError as error:
+        _refuse(error.message)
+
+
 def register(app: Flask) -> None:
-    app.cli.add_command(demo)
-    app.cli.add_command(inventory_cli)
+    for group in (demo_cli, inventory_cli, jobs_cli, organizer_cli):
+        app.cli.add_command(group)

@@ -1,11 +1,10 @@
 import logging
 from logging.config import fileConfig
 
+from alembic import context
 from flask import current_app
 
-from alembic import context
-
-from eventsite.models import UTCDateTime
+from eventsite.domain.models import Base, UTCDateTime
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -44,9 +43,7 @@ target_db = current_app.extensions['migrate'].db
 
 
 def get_metadata():
-    if hasattr(target_db, 'metadatas'):
-        return target_db.metadatas[None]
-    return target_db.metadata
+    return Base.metadata  # the tables live in the domain, not on the Flask-SQLAlchemy handle
 
 
 def render_item(type_, obj, autogen_context):

@@ -7,15 +7,17 @@ import threading
 from datetime import timedelta
 
 import pytest
+from testenv import T0, TEST_DATABASE_URL, TEST_REDIS_URL, truncate_all
 from werkzeug.serving import make_server
 
-from eventsite import availability_cache, create_app, schema
-from eventsite.clock import clock
-from eventsite.extensions import db
-from eventsite.models import Event, Organizer, TicketType
-from testenv import T0, TEST_DATABASE_URL, TEST_REDIS_URL, truncate_all
+from eventsite import create_app
+from eventsite.domain.clock import clock
+from eventsite.domain.models import Event, Organizer, TicketType
+from eventsite.infra import schema
+from eventsite.infra.db import db
+from eventsite.readmodels import availability_cache
 
-pytest_plugins = ["fixtures_payments"]
+pytest_plugins = ["fixtures_payments", "fixtures_api", "fixtures_dashboard", "fixtures_jobs"]
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +97,8 @@ def make_event(app):
 def live_server(app):
     """The app served over real HTTP on 127.0.0.1 (same process, so the clock is shared)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for the loop to notice, 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

@@ -1,0 +1,153 @@
+"""Counting tickets, and THE locked recheck that keeps sold + held <= capacity.
+
+``sold`` is a counter on the ticket type (kept by the state machine), ``held``
+sums live holds through a partial index that covers only holding statuses, so
+both cost the number of live holds, never the order history.
+
+Every decision that could oversell (reserving, confirming a payment after the
+hold lapsed, keeping a lapsed hold for a pending bank debit, lowering a
+capacity) goes through ``locked_recheck``: lock the ticket type rows in id
+order, read "now" after the locks, recount, decide.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.orm import Session
+
+from . import locks
+from .clock import now as clock_now
+from .errors import AllReserved, Conflict, DomainError, SoldOut
+from .holds import holds_clause
+from .models import Order, OrderItem, TicketType
+
+
+@dataclass(frozen=True)
+class Availability:
+    ticket_type_id: int
+    capacity: int
+    sold: int
+    held: int
+    held_by_you: int
+    next_release_at: datetime | None  # earliest expiry among live holds (not pending payments)
+
+    @property
+    def held_by_others(self) -> int:
+        return self.held - self.held_by_you
+
+    @property
+    def available(self) -> int:
+        return max(0, self.capacity - self.sold - self.held)
+
+
+def availability(
+    session: Session, event_id: int, *, at: datetime | None = None, viewer_token: str | None = None,
+    ticket_type_ids: list[int] | None = None,
+) -> dict[int, Availability]:
+    """Figures per ticket type of one event at instant ``at``, in one query."""
+    params = {"event_id": event_id, "at": at or clock_now()}
+    if viewer_token:
+        params["viewer_token"] = viewer_token
+    if ticket_type_ids is not None:
+        params["ticket_type_ids"] = list(ticket_type_ids)
+    query = _availability_query(bool(viewer_token), ticket_type_ids is not None)
+    return {
+        row.id: Availability(row.id, row.capacity, row.sold, int(row.held or 0), int(row.mine or 0),
+                             row.next_release_at)
+        for row in session.execute(query, params)
+    }
+
+
+@functools.cache
+def _availability_query(for_viewer: bool, some_types: bool):
+    """Built once per shape, with bound parameters: building it per call cost
+    0.8 ms of CPU, inside the ticket type lock when reserving."""
+    mine = case((Order.token == bindparam("viewer_token"), OrderItem.quantity), else_=0) if for_viewer else 0
+    releasing = case((Order.payment_pending.is_(False), Order.expires_at))
+    held = (
+        select(
+            OrderItem.ticket_type_id.label("tt_id"),
+            func.sum(OrderItem.quantity).label("held"),
+            func.sum(mine).label("mine"),
+            func.min(releasing).label("next_release_at"),
+        )
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.event_id == bindparam("event_id"), holds_clause(bindparam("at", type_=Order.expires_at.type)))
+        .group_by(OrderItem.ticket_type_id)
+        # A fence: always live holds first (partial index), then their items by
+        # order id. Inlined, PostgreSQL pushes the ticket type filter inside and,
+        # with stale statistics on a fresh ticket type (an on-sale), picks a nested
+        # loop that rescans every live hold per item: quadratic in a rush.
+        .cte("held")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    query = (
+        select(TicketType.id, TicketType.capacity, TicketType.sold, held.c.held, held.c.mine,
+               held.c.next_release_at)
+        .outerjoin(held, held.c.tt_id == TicketType.id)
+        .where(TicketType.event_id == bindparam("event_id"))
+        .order_by(TicketType.id)
+    )
+    if some_types:
+        query = query.where(TicketType.id.in_(bindparam("ticket_type_ids", expanding=True)))
+    return query
+
+
+def refusal(wanted: Mapping[int, int], figures: Mapping[int, Availability]) -> DomainError | None:
+    """Why ``wanted`` ({ticket type id: quantity}) does not fit ``figures``, or None if it does."""
+    for tt_id, qty in sorted(wanted.items()):
+        figure = figures[tt_id]
+        if figure.available >= qty:
+            continue
+        if figure.capacity - figure.sold >= qty and figure.held:
+            return AllReserved("All remaining tickets are reserved by other buyers; some may come back.",
+                               retry_at=figure.next_release_at, field="items")
+        left = figure.available
+        return SoldOut("Sold out." if left == 0 else f"Only {left} left.", field="items")
+    return None
+
+
+def capacity_refusal(figure: Availability, new_capacity: int) -> DomainError | None:
+    """Why a ticket type cannot take ``new_capacity`` now (below what is sold and held)."""
+    taken = figure.sold + figure.held
+    if new_capacity >= taken:
+        return None
+    return Conflict(f"Capacity cannot go below {taken}: {figure.sold} sold and {figure.held} held right now.",
+                    field="capacity")
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """What the locked recount found: the locked rows, the figures, the instant, the verdict."""
+
+    locked: list[TicketType]
+    figures: dict[int, Availability]
+    at: datetime
+    refused: DomainError | None
+
+    @property
+    def fits(self) -> bool:
+        return self.refused is None
+
+
+def locked_recheck(session: Session, event_id: int, wanted: Mapping[int, int], *, counted: bool = False,
+                   at: datetime | None = None) -> Recheck:
+    """Lock the ticket types of ``wanted`` (in id order), then recount and decide
+    whether ``wanted`` fits. "Now" is read after the locks (a decision at the
+    expiry instant must see what the previous lock holder committed), unless
+    the caller fixes ``at``.
+
+    ``counted``: the wanted tickets are already among the live holds (a new
+    hold flushed in this transaction), so they are not counted twice.
+    Call inside a write transaction; the locks last until it ends.
+    """
+    locked = locks.ticket_types(session, wanted)
+    instant = at or clock_now()
+    figures = availability(session, event_id, at=instant, ticket_type_ids=list(wanted))
+    if counted:
+        figures = {tt_id: replace(f, held=f.held - wanted[tt_id]) for tt_id, f in figures.items()}
+    return Recheck(locked, figures, instant, refusal(wanted, figures))

@@ -1,0 +1,77 @@
+"""Domain errors: each carries a machine-readable code, a message for people and an HTTP status."""
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class DomainError(Exception):
+    code = "invalid"
+    http_status = 422
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+class InvalidRequest(DomainError):
+    code = "invalid"
+    http_status = 422
+
+
+class SalesClosed(DomainError):
+    code = "sales_closed"
+    http_status = 409
+
+
+class SoldOut(DomainError):
+    code = "sold_out"
+    http_status = 409
+
+
+class AllReserved(SoldOut):
+    """Sold out for now, but enough is held by others and may come back."""
+
+    code = "all_reserved"
+    http_status = 409
+
+    def __init__(self, message: str, *, retry_at: datetime | None, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_at = retry_at
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    http_status = 409
+
+
+class HoldExpired(Conflict):
+    """The hold lapsed: nothing to release or pay any more."""
+
+    code = "hold_expired"
+
+
+class NotReserved(Conflict):
+    """The order is past the reserved state (paying, paid, ended)."""
+
+    code = "not_reserved"
+
+
+class IllegalTransition(Conflict):
+    """A status change the state machine forbids; nothing was changed."""
+
+    def __init__(self, current, to):
+        self.current, self.to = current, to
+        super().__init__(f"An order that is {current.value if current else 'new'} cannot become {to.value}.")
+
+
+class PaymentProviderError(DomainError):
+    """Stripe (or the dev server) refused or could not be reached; nothing was changed here."""
+
+    code = "payment_provider_error"
+    http_status = 502

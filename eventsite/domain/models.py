@@ -1,0 +1,260 @@
+"""Tables only. Status changes live in state_machine.py, counting in capacity.py."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .clock import now
+
+# Stable constraint names, so Alembic can drop them again on both databases.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on PostgreSQL and SQLite alike.
+
+    SQLite has no time zones; it stores naive UTC text, which still sorts and
+    compares correctly, and we hand back aware UTC values either way.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class OrderStatus(enum.StrEnum):
+    RESERVED = "reserved"
+    PAYMENT_PROCESSING = "payment_processing"
+    CONFIRMED = "confirmed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+# Statuses in which an order may still hold tickets (if its hold is live).
+HOLDING_STATUSES = (OrderStatus.RESERVED, OrderStatus.PAYMENT_PROCESSING)
+_HOLDING_SQL = "status IN ('reserved', 'payment_processing')"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Organizer(Base):
+    __tablename__ = "organizers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # sha256 of the organizer's API bearer token; the token itself is shown once.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    events: Mapped[list[Event]] = relationship(back_populates="organizer", order_by="Event.starts_at")
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (CheckConstraint("hold_minutes BETWEEN 1 AND 1440", name="hold_minutes_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    venue: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    organizer: Mapped[Organizer] = relationship(back_populates="events")
+    ticket_types: Mapped[list[TicketType]] = relationship(
+        back_populates="event", order_by="TicketType.id", cascade="all, delete-orphan"
+    )
+
+
+class TicketType(Base):
+    __tablename__ = "ticket_types"
+    __table_args__ = (
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("per_order_limit >= 1", name="per_order_limit_positive"),
+        # Last line of defence: confirmed tickets can never exceed capacity.
+        CheckConstraint("sold >= 0 AND sold <= capacity", name="sold_within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    price: Mapped[int] = mapped_column(Integer)  # minor units (cents)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    capacity: Mapped[int] = mapped_column(Integer)
+    per_order_limit: Mapped[int] = mapped_column(Integer, default=10)
+    sales_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sales_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Confirmed quantity, kept by the state machine in the confirming transaction,
+    # so availability never sums the order history.
+    sold: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    event: Mapped[Event] = relationship(back_populates="ticket_types")
+
+    def on_sale(self, at: datetime) -> bool:
+        return (self.sales_start is None or self.sales_start <= at) and (
+            self.sales_end is None or at < self.sales_end
+        )
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        # Covers only orders that may hold tickets, so summing holds costs the
+        # number of live holds, not the size of the order history.
+        Index(
+            "ix_orders_holding_by_event",
+            "event_id",
+            "expires_at",
+            postgresql_where=text(_HOLDING_SQL),
+            sqlite_where=text(_HOLDING_SQL),
+        ),
+        Index("ix_orders_event_created", "event_id", "created_at"),
+        # The sweep takes lapsed holds of every event, earliest expiry first, in
+        # batches: read in index order, each batch costs its own rows instead of
+        # sorting every lapsed hold again (49 ms per batch at 100,000 of them).
+        Index(
+            "ix_orders_holding_by_expiry",
+            "expires_at",
+            postgresql_where=text(_HOLDING_SQL),
+            sqlite_where=text(_HOLDING_SQL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[OrderStatus] = mapped_column(
+        Enum(
+            OrderStatus,
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            name="order_status",
+            values_callable=lambda statuses: [s.value for s in statuses],
+        )
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # An async payment (bank debit, ...) was submitted; the hold stays until its outcome.
+    payment_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    refund_id: Mapped[str | None] = mapped_column(String(255))
+    payment_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    event: Mapped[Event] = relationship()
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", order_by="OrderItem.ticket_type_id", cascade="all, delete-orphan"
+    )
+    history: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def total(self) -> int:
+        return sum(item.quantity * item.unit_price for item in self.items)
+
+    @property
+    def currency(self) -> str:
+        return self.items[0].ticket_type.currency if self.items else "EUR"
+
+    @property
+    def quantity(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)  # price at reservation time, minor units
+
+    order: Mapped[Order] = relationship(back_populates="items")
+    ticket_type: Mapped[TicketType] = relationship()
+
+
+class OrderEvent(Base):
+    """Append-only audit row, written by the state machine for every status change."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(255))
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    order: Mapped[Order] = relationship(back_populates="history")
+
+
+class WebhookEvent(Base):
+    """Each payment-provider event id is applied once (the primary key makes duplicates fail)."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -1,0 +1,1 @@
+"""Doors to other systems (Stripe). Used by services only."""

@@ -1,0 +1,67 @@
+"""The job queue on RQ: enqueueing (inline when Redis is down), jobs at an
+instant (RQ's scheduler in the workers) and the periodic sweep (rq-scheduler).
+
+Queues: ``default`` (checkout sessions, refunds) and ``cleanup`` (expiry).
+Jobs are named by their dotted path in ``eventsite.tasks`` (so nothing below
+the tasks imports them), take ids, are idempotent, and retry with backoff.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from redis import RedisError
+from rq import Queue, Retry
+from rq.utils import import_attribute
+
+from .redis import connection
+
+log = logging.getLogger(__name__)
+
+DEFAULT, CLEANUP = "default", "cleanup"
+QUEUES = (DEFAULT, CLEANUP)
+RETRY = Retry(max=5, interval=[2, 10, 30, 120, 600])
+SWEEP_JOB_ID = "eventsite-sweep"
+SWEEP_TASK = "eventsite.tasks.sweep"
+
+
+def queue(name: str = DEFAULT) -> Queue:
+    return Queue(name, connection=connection())
+
+
+def enqueue(task: str, *args) -> None:
+    """Enqueue the task ``task(*args)`` with retries; if Redis is unreachable, run it now
+    instead (logged), so a buyer never waits on a queue that is not there."""
+    try:
+        queue(DEFAULT).enqueue(task, *args, retry=RETRY, failure_ttl=7 * 86400)
+        return
+    except RedisError as error:
+        log.warning("Redis unavailable (%s); running %s%r inline", error, task.rsplit(".", 1)[-1], args)
+    try:
+        import_attribute(task)(*args)
+    except Exception:  # the job records its own failure for the buyer to see
+        log.exception("inline job %s%r failed", task, args)
+
+
+def enqueue_at(at: datetime, task: str, *args, job_id: str) -> RedisError | None:
+    """Run ``task(*args)`` at ``at`` on the cleanup queue; the Redis error if it could not be queued."""
+    try:
+        queue(CLEANUP).enqueue_at(at, task, *args, job_id=job_id, retry=RETRY)
+    except RedisError as error:
+        return error
+    return None
+
+
+def scheduler():
+    from rq_scheduler import Scheduler  # imports its own CLI plumbing; only the sweep needs it
+
+    return Scheduler(queue_name=CLEANUP, connection=connection())
+
+
+def register_sweep(interval: int, start: datetime) -> None:
+    """Register the sweep every ``interval`` seconds from ``start``, replacing any earlier registration."""
+    sched = scheduler()
+    if SWEEP_JOB_ID in sched:
+        sched.cancel(SWEEP_JOB_ID)
+    sched.schedule(scheduled_time=start.replace(tzinfo=None), func=SWEEP_TASK, interval=interval, repeat=None,
+                   id=SWEEP_JOB_ID, queue_name=CLEANUP, result_ttl=interval * 2)

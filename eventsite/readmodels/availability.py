@@ -1,0 +1,128 @@
+"""Availability for display and for the unlocked fast path, from a short shared
+memory (see availability_cache). The locked recheck never reads it.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from ..domain import capacity
+from ..domain.capacity import Availability
+from ..domain.clock import now as clock_now
+from ..domain.holds import holds_clause
+from ..domain.models import Event, Order, OrderItem, TicketType
+from ..infra.db import db
+from . import availability_cache
+from .lookups import published_event
+
+_FIGURES = "figures"  # availability_cache kind: the event-wide figures, by event id
+_CATALOG = "catalog"  # availability_cache kind: what validating a reservation reads, by slug
+_CATALOG_FIELDS = ("id", "name", "price", "per_order_limit", "sales_start", "sales_end")
+
+
+def figures(event_id: int, *, at: datetime | None = None, viewer_token: str | None = None,
+            ticket_type_ids: list[int] | None = None) -> dict[int, Availability]:
+    """Exact figures from the database (organizer pages, the CLI, the API's event list)."""
+    return capacity.availability(db.session, event_id, at=at, viewer_token=viewer_token,
+                                 ticket_type_ids=ticket_type_ids)
+
+
+def for_display(event_id: int, *, at: datetime | None = None,
+                viewer_token: str | None = None) -> dict[int, Availability]:
+    """What buyers are shown and the unlocked fast path reads: the event's figures
+    come from the shared cache, the viewer's own holds from one query by their
+    token. Never use it under a lock."""
+    at = at or clock_now()
+    rows = availability_cache.cached(_FIGURES, event_id, at, lambda: _cacheable_figures(event_id, at))
+    return _from_rows(rows, _held_by(viewer_token, event_id, at) if viewer_token else {})
+
+
+def _from_rows(rows: list, mine: Mapping[int, int]) -> dict[int, Availability]:
+    return {
+        tt_id: Availability(tt_id, cap, sold, held, mine.get(tt_id, 0),
+                            datetime.fromisoformat(release) if release else None)
+        for tt_id, cap, sold, held, release in rows
+    }
+
+
+def refuse_early(event_id: int, wanted: Mapping[int, int], at: datetime) -> None:
+    """The fast path: refuse from the shared figures, without a lock. In a rush
+    every grant outdates them; an outdated entry that still shows enough makes
+    recounting pointless here, since the locked recheck recounts anyway."""
+    def enough(rows) -> bool:
+        shown = _from_rows(rows, {})
+        return all(tt_id in shown and shown[tt_id].available >= qty for tt_id, qty in wanted.items())
+
+    rows = availability_cache.cached(_FIGURES, event_id, at, lambda: _cacheable_figures(event_id, at),
+                                     pointless_if=enough)
+    if rows is not None and (refused := capacity.refusal(wanted, _from_rows(rows, {}))):
+        raise refused
+
+
+def _cacheable_figures(event_id: int, at: datetime) -> tuple[list, datetime]:
+    """The event-wide figures as JSON rows, true until the first live hold lapses."""
+    found = figures(event_id, at=at).values()
+    valid_until = min([at + timedelta(seconds=availability_cache.lifetime_seconds()),
+                       *(f.next_release_at for f in found if f.next_release_at)])
+    rows = [[f.ticket_type_id, f.capacity, f.sold, f.held,
+             f.next_release_at.isoformat() if f.next_release_at else None] for f in found]
+    return rows, valid_until
+
+
+def shown_until(event: Event, at: datetime) -> datetime:
+    """When a rendering of the event's availability made at ``at`` may stop being
+    true: the cache's lifetime, the earliest live hold's expiry, a sales window edge."""
+    releases = [f.next_release_at for f in for_display(event.id, at=at).values() if f.next_release_at]
+    return _true_until(event, at, releases)
+
+
+def _true_until(event: Event, at: datetime, releases=()) -> datetime:
+    edges = [moment for tt in event.ticket_types for moment in (tt.sales_start, tt.sales_end)
+             if moment is not None and moment > at]
+    return min([at + timedelta(seconds=availability_cache.lifetime_seconds()), *releases, *edges])
+
+
+def _held_by(token: str, event_id: int, at: datetime) -> dict[int, int]:
+    """{ticket type id: quantity} the holder of ``token`` holds right now."""
+    rows = db.session.execute(
+        select(OrderItem.ticket_type_id, func.sum(OrderItem.quantity))
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.token == token, Order.event_id == event_id, holds_clause(at))
+        .group_by(OrderItem.ticket_type_id)
+    )
+    return {tt_id: int(quantity) for tt_id, quantity in rows}
+
+
+# --- the published catalog, shared --------------------------------------------
+
+def catalog_event(slug: str, at: datetime) -> Event:
+    """The published event ``slug`` (NotFound otherwise), as a detached copy from the
+    shared catalog when one is valid, so a request that must be refused (bad input,
+    sales closed, clearly sold out: what buyers retrying after a sell-out send)
+    costs no database work. Validate with it; never write through it."""
+    if shared := availability_cache.lookup_named(_CATALOG, slug, at):
+        return _event_from(shared[1])
+    event = published_event(slug)
+    availability_cache.store_named(_CATALOG, slug, event.id, availability_cache.generation(event.id), at,
+                                   _true_until(event, at), _catalog(event))
+    return event
+
+
+def _catalog(event: Event) -> dict:
+    def plain(value):
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    return {"id": event.id, "hold_minutes": event.hold_minutes,
+            "ticket_types": [{name: plain(getattr(tt, name)) for name in _CATALOG_FIELDS} for tt in event.ticket_types]}
+
+
+def _event_from(catalog: dict) -> Event:
+    """A detached, never-added Event with its ticket types, for validating only."""
+    def when(value):
+        return datetime.fromisoformat(value) if value else None
+
+    return Event(id=catalog["id"], hold_minutes=catalog["hold_minutes"], ticket_types=[
+        TicketType(**{**tt, "sales_start": when(tt["sales_start"]), "sales_end": when(tt["sales_end"])})
+        for tt in catalog["ticket_types"]])

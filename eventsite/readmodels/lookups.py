@@ -1,0 +1,79 @@
+"""Finding one thing by what a request names: a published event by slug, a hold
+by its token, an organizer's own event, ticket type or order. What is not
+there, and what belongs to someone else, is the same NotFound."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..domain.errors import NotFound
+from ..domain.models import Event, Order, Organizer, TicketType
+from ..infra.db import db
+
+
+def published_events(*, upcoming_at: datetime | None = None) -> list[Event]:
+    """Published events with their ticket types, soonest first; with ``upcoming_at``,
+    only those not over by then (the shop's list)."""
+    query = select(Event).where(Event.published.is_(True)).options(selectinload(Event.ticket_types))
+    if upcoming_at is not None:
+        query = query.where(func.coalesce(Event.ends_at, Event.starts_at) > upcoming_at)
+    return list(db.session.scalars(query.order_by(Event.starts_at, Event.id)))
+
+
+def published_event(slug: str) -> Event:
+    return published(Event.slug == slug)
+
+
+def published(criterion) -> Event:
+    """The event with its ticket types, in one query (every caller shows or checks them)."""
+    event = db.session.scalars(
+        select(Event).where(criterion, Event.published.is_(True)).options(joinedload(Event.ticket_types))
+    ).unique().one_or_none()
+    if event is None:
+        raise NotFound("There is no such event.")
+    return event
+
+
+def event_by_slug(slug: str) -> Event:
+    """Any event, published or not (operators)."""
+    return _owned(select(Event).where(Event.slug == slug), "event")
+
+
+def order_by_token(token: str) -> Order:
+    order = db.session.scalar(select(Order).where(Order.token == token))
+    if order is None:
+        raise NotFound("There is no such reservation.")
+    return order
+
+
+def organizer_events(organizer_id: int) -> list[Event]:
+    return list(db.session.scalars(
+        select(Event).where(Event.organizer_id == organizer_id).order_by(Event.starts_at.desc(), Event.id.desc())
+    ))
+
+
+def owned_event(organizer_id: int, event_id: int) -> Event:
+    """The event if this organizer owns it; any other id looks exactly like a missing one."""
+    return _owned(select(Event).where(Event.id == event_id, Event.organizer_id == organizer_id), "event")
+
+
+def owned_event_by_slug(organizer: Organizer, slug: str) -> Event:
+    return _owned(select(Event).where(Event.slug == slug, Event.organizer_id == organizer.id), "event")
+
+
+def owned_ticket_type(event: Event, ticket_type_id: int) -> TicketType:
+    return _owned(select(TicketType).where(TicketType.id == ticket_type_id, TicketType.event_id == event.id),
+                  "ticket type")
+
+
+def owned_order(event: Event, order_id: int) -> Order:
+    return _owned(select(Order).where(Order.id == order_id, Order.event_id == event.id), "order")
+
+
+def _owned(query, what: str):
+    found = db.session.scalar(query)
+    if found is None:
+        raise NotFound(f"There is no such {what}.")
+    return found

@@ -1,0 +1,73 @@
+"""An organizer's events and ticket types: creating and editing them (no HTTP here)."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ..domain import capacity, locks
+from ..domain.errors import Conflict
+from ..domain.models import Event, TicketType
+from ..infra.db import db
+from ..infra.transactions import write_transaction
+
+EVENT_FIELDS = ("title", "slug", "timezone", "venue", "description", "starts_at", "ends_at", "hold_minutes",
+                "published")
+TICKET_TYPE_FIELDS = ("name", "price", "currency", "capacity", "per_order_limit", "sales_start", "sales_end")
+
+
+def _check_slug_free(slug: str, event_id: int | None) -> None:
+    taken = db.session.scalar(select(Event.id).where(Event.slug == slug, Event.id != (event_id or 0)))
+    if taken:
+        raise Conflict("This web address is already taken by another event; choose another slug.", field="slug")
+
+
+def create_event(organizer_id: int, values: dict[str, Any]) -> Event:
+    with write_transaction():
+        _check_slug_free(values["slug"], None)
+        event = Event(organizer_id=organizer_id, **{f: values[f] for f in EVENT_FIELDS})
+        db.session.add(event)
+    return event
+
+
+def update_event(event: Event, values: dict[str, Any]) -> Event:
+    event_id = event.id
+    with write_transaction():
+        event = locks.event(db.session, event_id)
+        _check_slug_free(values["slug"], event_id)
+        for field in EVENT_FIELDS:
+            setattr(event, field, values[field])
+    return event
+
+
+def set_published(event: Event, published: bool) -> Event:
+    event_id = event.id
+    with write_transaction():
+        event = locks.event(db.session, event_id)
+        event.published = published
+    return event
+
+
+def create_ticket_type(event: Event, values: dict[str, Any]) -> TicketType:
+    event_id = event.id
+    with write_transaction():
+        tt = TicketType(event_id=event_id, **{f: values[f] for f in TICKET_TYPE_FIELDS})
+        db.session.add(tt)
+    return tt
+
+
+def update_ticket_type(ticket_type: TicketType, values: dict[str, Any]) -> TicketType:
+    """Edit a ticket type; a capacity below what is sold and held right now is refused.
+
+    The ticket type is locked and recounted by the locked recheck, as when
+    reserving, so no hold can slip in between the check and the change.
+    """
+    tt_id, event_id = ticket_type.id, ticket_type.event_id
+    with write_transaction():
+        recheck = capacity.locked_recheck(db.session, event_id, {tt_id: 0})
+        if refused := capacity.capacity_refusal(recheck.figures[tt_id], values["capacity"]):
+            raise refused
+        (tt,) = recheck.locked
+        for field in TICKET_TYPE_FIELDS:
+            setattr(tt, field, values[field])
+    return tt

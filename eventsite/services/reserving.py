@@ -1,0 +1,104 @@
+"""Placing and giving back holds: the one way shop and API reserve and release.
+
+Bad input and an unlocked "clearly not enough" answer cost no lock; the
+locked recheck (``domain.capacity.locked_recheck``) decides, so two buyers
+can never take the same ticket. Nothing in here talks to the network.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import inspect
+
+from ..domain import capacity, locks, rules
+from ..domain.clock import now as clock_now
+from ..domain.errors import AllReserved, HoldExpired, InvalidRequest, SalesClosed, SoldOut
+from ..domain.holds import lapsed_at
+from ..domain.models import Event, Order, OrderItem, OrderStatus
+from ..domain.state_machine import transition
+from ..infra.db import db
+from ..infra.transactions import write_transaction
+from ..readmodels import availability, lookups
+from . import expiry
+
+
+def reserve(slug: str, quantities: Mapping[int, int], email: str, *, at: datetime | None = None) -> Order:
+    """Place a hold on the published event ``slug`` for ``quantities``
+    ({ticket_type_id: qty}) or raise a DomainError, changing nothing.
+
+    A request that must be refused is refused from the shared catalog and
+    figures, without a query when they are fresh. The order is written first
+    and the ticket types locked after: until the commit nobody else sees the
+    new rows, so the lock covers only the recount and the commit (the rush's
+    serial section), not the inserts.
+    """
+    at = at or clock_now()
+    event = availability.catalog_event(slug, at)
+    wanted = validate(event, quantities, email, at)
+    availability.refuse_early(event.id, wanted, at)
+    if inspect(event).transient:  # the shared copy only refuses: reserve on the event as stored
+        event = lookups.published(Event.id == event.id)
+    prices = {tt.id: tt.price for tt in event.ticket_types}
+    order = Order(event_id=event.id, email=email, expires_at=at + timedelta(minutes=event.hold_minutes),
+                  created_at=at, updated_at=at)
+    order.items = [OrderItem(ticket_type_id=tt_id, quantity=qty, unit_price=prices[tt_id])
+                   for tt_id, qty in sorted(wanted.items())]
+    # The order, its items and the event stay loaded past the commit: the caller
+    # shows them, and they are exactly what was committed.
+    try:
+        with write_transaction(expire_on_commit=False):
+            db.session.add(order)
+            transition(order, OrderStatus.RESERVED, reason="buyer reserved", actor=f"buyer:{email}")
+            db.session.flush()
+            recheck = capacity.locked_recheck(db.session, event.id, wanted, counted=True, at=at)
+            if recheck.refused:
+                raise recheck.refused
+            for item, tt in zip(order.items, recheck.locked, strict=True):  # both in ticket type id order
+                item.unit_price = tt.price  # a price edited meanwhile: what was locked counts
+    except (SoldOut, AllReserved):
+        # The shared figures let this one through: refresh them, so the next
+        # buyers are refused without a lock (the fast path kept an outdated entry).
+        availability.for_display(event.id, at=at)
+        raise
+    expiry.schedule_expiry(order)
+    return order
+
+
+def validate(event: Event, quantities: Mapping[int, int], email: str, at: datetime) -> dict[int, int]:
+    """{ticket type id: quantity} of what is wanted, or the first reason to refuse it."""
+    rules.email_address(email)
+    types = {tt.id: tt for tt in event.ticket_types}
+    wanted: dict[int, int] = {}
+    for tt_id, qty in quantities.items():
+        tt = types.get(tt_id)
+        if tt is None:
+            raise InvalidRequest("That ticket type is not part of this event.", field="items")
+        if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
+            raise InvalidRequest(f"Choose a whole number of {tt.name} tickets.", field="items")
+        if qty > tt.per_order_limit:
+            raise InvalidRequest(f"At most {tt.per_order_limit} {tt.name} tickets per order.", field="items")
+        if qty == 0:
+            continue
+        if not tt.on_sale(at):
+            raise SalesClosed(f"Sales for {tt.name} are closed.", field="items")
+        wanted[tt_id] = qty
+    if not wanted:
+        raise InvalidRequest("Choose at least one ticket.", field="items")
+    return wanted
+
+
+def release(order: Order, *, actor: str) -> Order:
+    """The holder (or organizer) gives the tickets back: the one release rule.
+
+    A live hold becomes ``cancelled`` (again: no change). A hold that already
+    lapsed is expired, not released: refused with HoldExpired, nothing changed
+    (the expiry job or sweep writes ``expired``). Paid or refunded: refused.
+    """
+    order_id = order.id
+    with write_transaction():
+        order = locks.order(db.session, order_id)
+        if lapsed_at(order, clock_now()):
+            raise HoldExpired("This hold has already expired; there is nothing to release.")
+        transition(order, OrderStatus.CANCELLED, reason="hold released", actor=actor)
+    return order

@@ -1,0 +1,22 @@
+"""RQ entry points: ids in, one service call. Services enqueue them by dotted
+path (``eventsite.tasks.NAME``) through ``infra.queue``, so nothing below this
+module imports it; the worker runs each inside the Flask app context."""
+from __future__ import annotations
+
+from .services import expiry, paying
+
+
+def create_session(order_id: int) -> None:
+    paying.create_session(order_id)
+
+
+def refund_late_payment(order_id: int) -> None:
+    paying.refund_late_payment(order_id)
+
+
+def expire_order(order_id: int) -> None:
+    expiry.expire_order(order_id)
+
+
+def sweep() -> int:
+    return expiry.sweep()

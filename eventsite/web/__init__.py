@@ -1,0 +1,34 @@
+"""The web layer: buyer pages, payment pages and webhook, organizer dashboard, JSON API.
+
+Views are thin: parse the request, call one service or read model, render.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from ..domain import formatting
+from ..domain.clock import now
+from ..domain.holds import effective_status
+from . import errors, ratelimit
+from .extensions import csrf, htmx
+
+
+def init_app(app: Flask) -> None:
+    from . import api, dashboard, payments, shop
+
+    csrf.init_app(app)
+    htmx.init_app(app)
+    ratelimit.init_app(app)
+    # One way to show money and time on every page.
+    app.add_template_filter(formatting.money, "money")
+    app.add_template_filter(formatting.clock_face, "clock_face")
+    app.add_template_filter(formatting.local_time, "local_time")
+    app.add_template_global(formatting.seconds_until, "seconds_until")
+    app.add_template_global(formatting.money, "money")
+    app.add_template_global(formatting.local_time, "local")
+    # An order's status as shown now: a lapsed hold reads "expired" before any job has run.
+    app.add_template_global(lambda order: effective_status(order, now()), "shown_status")
+    # Each area registers its own blueprint and whatever it needs (login, limiter).
+    for area in (shop, payments, dashboard, api):
+        area.init_app(app)
+    errors.register(app)

@@ -1,0 +1,277 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
+
+Kept beside the code it describes; tests compare its paths with the app's
+routes and fuzz the running app against it with schemathesis.
+"""
+from __future__ import annotations
+
+from ...domain.models import OrderStatus
+from ...domain.rules import CONTROL_CHARACTER_CLASS, EMAIL_PATTERN
+from .validation import MAX_ID, MAX_ITEMS, MAX_PAGE
+
+# Mirrors of the rules the code applies, so generated clients and the fuzzer agree with it.
+SEGMENT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": f"^[^/{CONTROL_CHARACTER_CLASS}]+$"}
+TEXT = {"type": "string", "maxLength": 200, "pattern": f"^[^{CONTROL_CHARACTER_CLASS}]*$"}
+EMAIL = {"type": "string", "maxLength": 254, "pattern": EMAIL_PATTERN,
+         "description": "An @ neither first nor last; no control characters.", "examples": ["buyer@example.com"]}
+
+STR = {"type": "string"}
+INT = {"type": "integer"}
+COUNT = {"type": "integer", "minimum": 0}
+BOOL = {"type": "boolean"}
+TIME = {"type": "string", "format": "date-time"}
+TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+STR_OR_NULL = {"type": ["string", "null"]}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(optional: dict | None = None, **properties) -> dict:
+    """An object schema: every keyword property is always present, ``optional`` ones may be."""
+    return {"type": "object", "required": list(properties), "properties": {**properties, **(optional or {})}}
+
+
+def json_response(description: str, schema: dict, headers: dict | None = None) -> dict:
+    response = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def error(description: str, headers: dict | None = None) -> dict:
+    return json_response(description, ref("Error"), headers)
+
+
+def header(description: str, required: bool = False, schema: dict = STR) -> dict:
+    return {"description": description, "required": required, "schema": schema}
+
+
+def path_param(name: str, description: str, **extra) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": SEGMENT, **extra}
+
+
+SLUG = path_param("slug", "The event's public slug.", example="demo-night")
+TOKEN = path_param("token", "The reservation's unguessable token (returned when reserving).")
+RETRY_AFTER = header("Seconds until trying again may succeed.", schema={"type": "string", "pattern": "^[0-9]+$"})
+
+NOT_FOUND = error("No such resource (or not yours).")
+INVALID = error("Invalid input; `fields` has one message per bad field.")
+UNAUTHORIZED = error("Missing or invalid organizer token.",
+                     {"WWW-Authenticate": header("The Bearer scheme.", required=True)})
+CONFLICT = error("The reservation is not in a state that allows this (`hold_expired`, `not_reserved`, `conflict`).")
+
+RESERVATION_STATUSES = ["held", "expired", "released", "confirmed", "refunded"]
+PAYMENT_STATES = ["none", "awaiting_payment", "pending", "paid", "failed", "refunded"]
+
+LINK = obj(href=STR, method={"type": "string", "enum": ["GET", "POST", "DELETE"]})
+
+FIGURES = dict(
+    capacity=COUNT, sold=COUNT, held=COUNT, available=COUNT,
+    next_release_at={**TIME_OR_NULL, "description": "Earliest expiry among live holds: when tickets may come back."},
+)
+
+SCHEMAS = {
+    "Error": obj(error=obj(
+        {"retry_after": {"type": "integer", "minimum": 1,
+                         "description": "With `all_reserved`: seconds until the earliest hold lapses."},
+         "retry_at": TIME},
+        code={**STR, "description": "Machine-readable: not_found, invalid, sold_out, all_reserved, sales_closed, "
+              "hold_expired, not_reserved, conflict, unauthorized, too_many_requests, method_not_allowed, ..."},
+        message={**STR, "description": "For people."},
+        fields={"type": "object", "additionalProperties": STR,
+                "description": "Field path (e.g. `items[0].quantity`) to message."},
+    )),
+    "Link": LINK,
+    "TicketType": obj(
+        id=INT, name=STR, price={**COUNT, "description": "Minor units (cents)."}, currency=STR,
+        per_order_limit=INT, sales_start=TIME_OR_NULL, sales_end=TIME_OR_NULL, on_sale=BOOL, **FIGURES,
+    ),
+    "Event": obj(
+        slug=STR, title=STR, description=STR, venue=STR, timezone=STR, starts_at=TIME, ends_at=TIME_OR_NULL,
+        hold_minutes=INT, ticket_types={"type": "array", "items": ref("TicketType")},
+        links=obj(self=ref("Link"), availability=ref("Link"), reserve=ref("Link")),
+    ),
+    "EventList": obj(events={"type": "array", "items": ref("Event")}),
+    "OrganizerEventList": obj(events={"type": "array", "items": {
+        "allOf": [ref("Event"), obj(published=BOOL)]}}),
+    "Availability": obj(slug=STR, ticket_types={"type": "array", "items": obj(
+        {"held_by_you": COUNT, "held_by_others": COUNT}, id=INT, on_sale=BOOL, **FIGURES)}),
+    "ReservationRequest": {
+        **obj(email=EMAIL, items={
+            "type": "array", "minItems": 1, "maxItems": MAX_ITEMS,
+            "description": "Each ticket type at most once.",
+            "items": {**obj(ticket_type_id={"type": "integer", "minimum": 1, "maximum": MAX_ID, "examples": [1]},
+                            quantity={"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                                      "description": "At most the ticket type's per_order_limit."}),
+                      "additionalProperties": False},
+        }),
+        "additionalProperties": False,
+    },
+    "Order": obj(
+        status={"type": "string", "enum": [s.value for s in OrderStatus]},
+        reservation_status={"type": "string", "enum": RESERVATION_STATUSES,
+                            "description": "`held` while the hold counts; a lapsed hold reads `expired` at once."},
+        email=STR, created_at=TIME, expires_at=TIME,
+        seconds_left={**COUNT, "description": "Seconds until the hold lapses (0 unless held). "
+                      "Re-read it on each poll rather than trusting a local timer."},
+        items={"type": "array", "items": obj(ticket_type_id=INT, name=STR, quantity=INT, unit_price=COUNT,
+                                             subtotal=COUNT)},
+        total=COUNT, currency=STR,
+        payment=obj(state={"type": "string", "enum": PAYMENT_STATES}, checkout_url=STR_OR_NULL,
+                    error=STR_OR_NULL),
+    ),
+    "Reservation": {"allOf": [ref("Order"), obj(
+        token=STR, event=obj(slug=STR, title=STR),
+        links=obj(self=ref("Link"), checkout=ref("Link"), release=ref("Link")),
+    )]},
+    "OrganizerOrder": {"allOf": [ref("Order"), obj(id=INT)]},
+    "OrderPage": obj(orders={"type": "array", "items": ref("OrganizerOrder")}, page=INT, per_page=INT,
+                     total=COUNT, next=STR_OR_NULL),
+    "Figures": obj(
+        slug=STR, at=TIME,
+        ticket_types={"type": "array", "items": obj(id=INT, name=STR, **FIGURES)},
+        orders_by_status=obj(**{s.value: COUNT for s in OrderStatus}),
+        revenue={"type": "object", "additionalProperties": COUNT,
+                 "description": "Confirmed takings per currency, in minor units."},
+    ),
+}
+
+RESERVATION_LINKS = {
+    "GetReservation": {"operationId": "getReservation", "parameters": {"token": "$response.body#/token"}},
+    "ReleaseReservation": {"operationId": "releaseReservation", "parameters": {"token": "$response.body#/token"}},
+    "StartCheckout": {"operationId": "startCheckout", "parameters": {"token": "$response.body#/token"}},
+}
+
+
+def reservation_response(description: str, links: bool = False, **headers) -> dict:
+    response = json_response(description, ref("Reservation"), headers or None)
+    if links:
+        response["links"] = RESERVATION_LINKS
+    return response
+
+
+def organizer(operation: dict) -> dict:
+    operation["security"] = [{"organizerToken": []}]
+    operation["responses"]["401"] = UNAUTHORIZED
+    operation["tags"] = ["organizer"]
+    return operation
+
+
+PATHS = {
+    "/openapi.json": {"get": {
+        "operationId": "getOpenAPI", "summary": "This document.",
+        "responses": {"200": json_response("The OpenAPI document.", {"type": "object"})},
+    }},
+    "/events": {"get": {
+        "operationId": "listEvents", "summary": "Published events with ticket types and availability.",
+        "responses": {"200": json_response("Events, soonest first.", ref("EventList"))},
+    }},
+    "/events/{slug}": {"get": {
+        "operationId": "getEvent", "summary": "One published event.", "parameters": [SLUG],
+        "responses": {"200": json_response("The event.", ref("Event")), "404": NOT_FOUND},
+    }},
+    "/events/{slug}/availability": {"get": {
+        "operationId": "getAvailability",
+        "summary": "Availability figures alone; poll with If-None-Match.",
+        "parameters": [
+            SLUG,
+            {"name": "reservation", "in": "query", "required": False, "schema": TEXT,
+             "description": "Your reservation token: adds held_by_you / held_by_others."},
+            {"name": "If-None-Match", "in": "header", "required": False, "schema": STR,
+             "description": "The ETag of the figures you have."},
+        ],
+        "responses": {
+            "200": json_response("Current figures.", ref("Availability"),
+                                 {"ETag": header("Weak validator of these figures.", required=True)}),
+            "304": {"description": "Unchanged since the ETag you sent."},
+            "404": NOT_FOUND, "422": INVALID,
+        },
+    }},
+    "/events/{slug}/reservations": {"post": {
+        "operationId": "createReservation",
+        "summary": "Hold tickets for `hold_minutes`; rate limited per client.",
+        "parameters": [SLUG],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": ref("ReservationRequest"),
+            "example": {"email": "buyer@example.com", "items": [{"ticket_type_id": 1, "quantity": 1}]},
+        }}},
+        "responses": {
+            "201": reservation_response("Held; the countdown runs from `expires_at`.", links=True,
+                                        Location=header("The reservation's URL.", required=True)),
+            "404": NOT_FOUND,
+            "409": error("Not enough tickets: `sold_out`, `all_reserved` (with `retry_after`; some may come "
+                         "back when holds lapse) or `sales_closed`.", {"Retry-After": RETRY_AFTER}),
+            "422": INVALID,
+            "429": error("Too many reservations from this client.",
+                         {"Retry-After": {**RETRY_AFTER, "required": True}}),
+        },
+    }},
+    "/reservations/{token}": {
+        "get": {
+            "operationId": "getReservation", "summary": "Status, countdown and payment state; poll this.",
+            "parameters": [TOKEN],
+            "responses": {"200": reservation_response("The reservation."), "404": NOT_FOUND},
+        },
+        "delete": {
+            "operationId": "releaseReservation", "summary": "Give the held tickets back.",
+            "parameters": [TOKEN],
+            "responses": {"200": reservation_response("Released (also when it already was)."),
+                          "404": NOT_FOUND, "409": CONFLICT},
+        },
+    },
+    "/reservations/{token}/checkout": {"post": {
+        "operationId": "startCheckout",
+        "summary": "Start payment. Poll the reservation until `payment.checkout_url` is set, "
+                   "then send the buyer there.",
+        "parameters": [TOKEN],
+        "responses": {
+            "202": reservation_response("Payment is being prepared.", Location=header(
+                "Poll this URL.", required=True), **{"Retry-After": RETRY_AFTER}),
+            "404": NOT_FOUND, "409": CONFLICT,
+        },
+    }},
+    "/organizer/events": {"get": organizer({
+        "operationId": "listOrganizerEvents", "summary": "The token's organizer's events, published or not.",
+        "responses": {"200": json_response("Events.", ref("OrganizerEventList"))},
+    })},
+    "/organizer/events/{slug}/figures": {"get": organizer({
+        "operationId": "getEventFigures", "summary": "Sold, held, available, orders by status, revenue.",
+        "parameters": [SLUG],
+        "responses": {"200": json_response("Figures now.", ref("Figures")), "404": NOT_FOUND},
+    })},
+    "/organizer/events/{slug}/orders": {"get": organizer({
+        "operationId": "listEventOrders", "summary": "Orders, newest first, 50 a page.",
+        "parameters": [
+            SLUG,
+            {"name": "status", "in": "query", "required": False,
+             "schema": {"type": "string", "enum": [s.value for s in OrderStatus]}},
+            {"name": "email", "in": "query", "required": False, "description": "Part of the buyer's email.",
+             "schema": {**TEXT, "maxLength": 254}},
+            {"name": "page", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
+        ],
+        "responses": {"200": json_response("One page of orders.", ref("OrderPage")),
+                      "404": NOT_FOUND, "422": INVALID},
+    })},
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "eventsite API",
+        "version": "1.0.0",
+        "description": "Reserve tickets, watch the hold's countdown, pay and release. Errors are always "
+                       '`{"error": {"code", "message", "fields"}}`. Amounts are integers in minor units.',
+    },
+    "servers": [{"url": "/api/v1"}],
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {"organizerToken": {
+            "type": "http", "scheme": "bearer",
+            "description": "Per-organizer token from `flask organizer api-token EMAIL`.",
+        }},
+    },
+}

@@ -1,0 +1,126 @@
+"""How events, availability and orders look in JSON (the shapes openapi.py describes)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+
+from ...domain.capacity import Availability
+from ...domain.formatting import seconds_until
+from ...domain.holds import effective_status, holds_at
+from ...domain.models import Event, Order, OrderStatus, TicketType
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def figures(f: Availability) -> dict:
+    return {
+        "capacity": f.capacity, "sold": f.sold, "held": f.held, "available": f.available,
+        "next_release_at": iso(f.next_release_at),
+    }
+
+
+def ticket_type(tt: TicketType, f: Availability, at: datetime) -> dict:
+    return {
+        "id": tt.id, "name": tt.name, "price": tt.price, "currency": tt.currency,
+        "per_order_limit": tt.per_order_limit, "sales_start": iso(tt.sales_start),
+        "sales_end": iso(tt.sales_end), "on_sale": tt.on_sale(at), **figures(f),
+    }
+
+
+def event(ev: Event, availability: dict[int, Availability], at: datetime) -> dict:
+    return {
+        "slug": ev.slug, "title": ev.title, "description": ev.description, "venue": ev.venue,
+        "timezone": ev.timezone, "starts_at": iso(ev.starts_at), "ends_at": iso(ev.ends_at),
+        "hold_minutes": ev.hold_minutes,
+        "ticket_types": [ticket_type(tt, availability[tt.id], at) for tt in ev.ticket_types],
+        "links": {
+            "self": _link("api.get_event", "GET", slug=ev.slug),
+            "availability": _link("api.get_availability", "GET", slug=ev.slug),
+            "reserve": _link("api.create_reservation", "POST", slug=ev.slug),
+        },
+    }
+
+
+def availability(ev: Event, figures_by_type: dict[int, Availability], at: datetime, viewer: bool) -> dict:
+    """Deterministic for given figures (no clock in it), so its hash is a fair ETag."""
+    types = []
+    for tt in ev.ticket_types:
+        f = figures_by_type[tt.id]
+        row = {"id": tt.id, "on_sale": tt.on_sale(at), **figures(f)}
+        if viewer:
+            row |= {"held_by_you": f.held_by_you, "held_by_others": f.held_by_others}
+        types.append(row)
+    return {"slug": ev.slug, "ticket_types": types}
+
+
+def reservation_status(order: Order, at: datetime) -> str:
+    """The hold as a buyer sees it now: a lapsed hold is expired even before the sweep runs."""
+    if holds_at(order, at):
+        return "held"
+    return {
+        OrderStatus.CONFIRMED: "confirmed", OrderStatus.REFUNDED: "refunded", OrderStatus.CANCELLED: "released",
+    }.get(effective_status(order, at), "expired")
+
+
+def payment(order: Order, at: datetime) -> dict:
+    status = effective_status(order, at)
+    if status == OrderStatus.CONFIRMED:
+        state = "paid"
+    elif status == OrderStatus.REFUNDED:
+        state = "refunded"
+    elif order.payment_pending:
+        state = "pending"
+    elif status == OrderStatus.PAYMENT_PROCESSING:
+        state = "awaiting_payment"
+    elif order.payment_error:
+        state = "failed"
+    else:
+        state = "none"
+    return {"state": state, "checkout_url": order.checkout_url if state == "awaiting_payment" else None,
+            "error": order.payment_error}
+
+
+def order(o: Order, at: datetime) -> dict:
+    """What buyer and organizer both see of an order."""
+    held = holds_at(o, at)
+    return {
+        "status": effective_status(o, at).value,
+        "reservation_status": reservation_status(o, at),
+        "email": o.email,
+        "created_at": iso(o.created_at),
+        "expires_at": iso(o.expires_at),
+        "seconds_left": seconds_until(o.expires_at, at) if held else 0,
+        "items": [
+            {"ticket_type_id": item.ticket_type_id, "name": item.ticket_type.name, "quantity": item.quantity,
+             "unit_price": item.unit_price, "subtotal": item.quantity * item.unit_price}
+            for item in o.items
+        ],
+        "total": o.total,
+        "currency": o.currency,
+        "payment": payment(o, at),
+    }
+
+
+def reservation(o: Order, at: datetime) -> dict:
+    """The buyer's view, reachable only through its token."""
+    return {
+        "token": o.token,
+        "event": {"slug": o.event.slug, "title": o.event.title},
+        **order(o, at),
+        "links": {
+            "self": _link("api.get_reservation", "GET", token=o.token),
+            "checkout": _link("api.start_checkout", "POST", token=o.token),
+            "release": _link("api.release_reservation", "DELETE", token=o.token),
+        },
+    }
+
+
+def organizer_order(o: Order, at: datetime) -> dict:
+    return {"id": o.id, **order(o, at)}
+
+
+def _link(endpoint: str, method: str, **values) -> dict:
+    return {"href": url_for(endpoint, **values), "method": method}

@@ -1,0 +1,112 @@
+"""Shape checks for JSON bodies and query strings, before anything reaches the domain.
+
+The domain still checks meaning (ticket types of this event, per-order limits,
+sales windows, the email rule); here we only make sure the types are right,
+nothing is missing, repeated or unknown, and report every bad field at once.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ...domain.models import OrderStatus
+from ...domain.rules import MAX_EMAIL_LENGTH, has_control_characters
+from .errors import InvalidInput
+
+MAX_ID = 2**31 - 1  # PostgreSQL integer
+MAX_ITEMS = 20
+MAX_PAGE = 100_000
+
+
+def _whole(value: Any) -> int | None:
+    """An integer, also when JSON wrote it as 2.0 (JSON Schema calls that an integer too)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _unknown(obj: dict, allowed: set[str], prefix: str, fields: dict[str, str]) -> None:
+    for key in sorted(set(obj) - allowed):
+        fields[f"{prefix}{key}"] = "Unknown field."
+
+
+def reservation_request(body: Any) -> tuple[str, dict[int, int]]:
+    """``{"email", "items": [{"ticket_type_id", "quantity"}]}`` -> (email, {ticket_type_id: quantity})."""
+    if not isinstance(body, dict):
+        raise InvalidInput({"body": "Send a JSON object with email and items."})
+    fields: dict[str, str] = {}
+    _unknown(body, {"email", "items"}, "", fields)
+    email = body.get("email")
+    if email is None:
+        fields["email"] = "Required."
+    elif not isinstance(email, str):
+        fields["email"] = "Must be a string."
+    items = body.get("items")
+    quantities: dict[int, int] = {}
+    if items is None:
+        fields["items"] = "Required."
+    elif not isinstance(items, list):
+        fields["items"] = "Must be a list of {ticket_type_id, quantity} objects."
+    elif not 1 <= len(items) <= MAX_ITEMS:
+        fields["items"] = f"List between 1 and {MAX_ITEMS} ticket types."
+    else:
+        for index, item in enumerate(items):
+            _item(item, f"items[{index}]", quantities, fields)
+    if fields:
+        raise InvalidInput(fields)
+    return email, quantities
+
+
+def _item(item: Any, where: str, quantities: dict[int, int], fields: dict[str, str]) -> None:
+    if not isinstance(item, dict):
+        fields[where] = "Must be an object with ticket_type_id and quantity."
+        return
+    _unknown(item, {"ticket_type_id", "quantity"}, f"{where}.", fields)
+    tt_id, quantity = _whole(item.get("ticket_type_id")), _whole(item.get("quantity"))
+    if tt_id is None or not 1 <= tt_id <= MAX_ID:
+        fields[f"{where}.ticket_type_id"] = "Required: a ticket type id (positive integer)."
+    elif tt_id in quantities:
+        fields[f"{where}.ticket_type_id"] = "This ticket type is listed twice."
+    if quantity is None or not 1 <= quantity <= MAX_ID:
+        fields[f"{where}.quantity"] = "Required: a whole number of tickets, at least 1."
+    if f"{where}.ticket_type_id" not in fields and f"{where}.quantity" not in fields:
+        quantities[tt_id] = quantity
+
+
+def query(args, allowed: set[str], fields: dict[str, str] | None = None) -> None:
+    """Refuse query parameters the operation does not know (a typo should not silently
+    widen a filter)."""
+    fields = {} if fields is None else fields
+    for key in sorted(set(args) - allowed):
+        fields[key] = "Unknown query parameter."
+    if fields:
+        raise InvalidInput(fields)
+
+
+def availability_query(args) -> str | None:
+    """``?reservation=TOKEN`` -> the viewer's token, if any."""
+    token = args.get("reservation") or None
+    bad = token and (len(token) > 200 or has_control_characters(token))
+    fields = {"reservation": "A reservation token."} if bad else {}
+    query(args, {"reservation"}, fields)
+    return token
+
+
+def orders_query(args) -> tuple[OrderStatus | None, str | None, int]:
+    """``?status=&email=&page=`` -> (status, email fragment, page)."""
+    fields: dict[str, str] = {}
+    status = args.get("status") or None
+    if status is not None and status not in {s.value for s in OrderStatus}:
+        fields["status"] = "One of: " + ", ".join(s.value for s in OrderStatus) + "."
+    email = args.get("email") or None
+    if email is not None and (len(email) > MAX_EMAIL_LENGTH or has_control_characters(email)):
+        fields["email"] = "At most 254 characters, no control characters."
+    page_text = args.get("page", "1")
+    page = int(page_text) if page_text.isascii() and page_text.isdigit() else 0
+    if not 1 <= page <= MAX_PAGE:
+        fields["page"] = f"A page number from 1 to {MAX_PAGE}."
+    query(args, {"status", "email", "page"}, fields)
+    return (OrderStatus(status) if status else None), email, page

@@ -1,0 +1,141 @@
+"""API routes: parse and check the input, call one service or read model, answer JSON."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from flask import jsonify, request, url_for
+
+from ...domain.clock import now
+from ...domain.models import Order
+from ...readmodels import availability, availability_cache, order_lists
+from ...readmodels.lookups import order_by_token, owned_event_by_slug, published_event, published_events
+from ...readmodels.organizer_figures import event_figures
+from ...services import paying, reserving
+from . import bp, openapi, representations, validation
+from .tokens import authenticated_organizer
+
+AVAILABILITY = "api-availability"  # availability_cache kind of the anonymous answer, by slug
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.DOCUMENT)
+
+
+# --- public: events and availability ------------------------------------------
+
+@bp.get("/events")
+def list_events():
+    at = now()
+    events = published_events()
+    return {"events": [representations.event(ev, availability.figures(ev.id, at=at), at) for ev in events]}
+
+
+@bp.get("/events/<api_segment:slug>")
+def get_event(slug: str):
+    at = now()
+    ev = published_event(slug)
+    return representations.event(ev, availability.figures(ev.id, at=at), at)
+
+
+@bp.get("/events/<api_segment:slug>/availability")
+def get_availability(slug: str):
+    """Cheap to poll: a weak ETag over the figures lets unchanged answers be a
+    bodiless 304, and the anonymous answer is shared through the availability
+    cache, so such polls run no query."""
+    at = now()
+    viewer = validation.availability_query(request.args)
+    if viewer is None and (shared := availability_cache.lookup_named(AVAILABILITY, slug, at)):
+        return _conditional(shared[1])
+    ev = published_event(slug)
+    generation = availability_cache.generation(ev.id) if viewer is None else None
+    figures = availability.for_display(ev.id, at=at, viewer_token=viewer)
+    body = representations.availability(ev, figures, at, viewer=viewer is not None)
+    answer = {"body": body, "etag": hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]}
+    if viewer is None:
+        availability_cache.store_named(AVAILABILITY, slug, ev.id, generation, at, availability.shown_until(ev, at),
+                                       answer)
+    return _conditional(answer)
+
+
+def _conditional(answer: dict):
+    response = jsonify(answer["body"])
+    response.set_etag(answer["etag"], weak=True)
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)
+
+
+# --- buyers: reservations -----------------------------------------------------
+
+@bp.post("/events/<api_segment:slug>/reservations")
+def create_reservation(slug: str):
+    email, quantities = validation.reservation_request(request.get_json(force=True, silent=True))
+    order = reserving.reserve(slug, quantities, email)
+    return _reservation(order, 201, Location=url_for("api.get_reservation", token=order.token))
+
+
+@bp.get("/reservations/<api_segment:token>")
+def get_reservation(token: str):
+    return _reservation(order_by_token(token), 200)
+
+
+@bp.delete("/reservations/<api_segment:token>")
+def release_reservation(token: str):
+    return _reservation(reserving.release(order_by_token(token), actor="buyer:api"), 200)
+
+
+@bp.post("/reservations/<api_segment:token>/checkout")
+def start_checkout(token: str):
+    """Payment sessions are created by a background job; the client polls the reservation."""
+    order = order_by_token(token)
+    paying.request_payment(order)
+    return _reservation(order, 202, Location=url_for("api.get_reservation", token=order.token),
+                        **{"Retry-After": "1"})
+
+
+def _reservation(order: Order, status: int, **headers):
+    response = jsonify(representations.reservation(order, now()))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(headers)
+    return response, status
+
+
+# --- organizers: bearer token, own events only --------------------------------
+
+@bp.get("/organizer/events")
+def organizer_events():
+    at = now()
+    return {"events": [
+        {**representations.event(ev, availability.figures(ev.id, at=at), at), "published": ev.published}
+        for ev in authenticated_organizer().events
+    ]}
+
+
+@bp.get("/organizer/events/<api_segment:slug>/figures")
+def organizer_figures(slug: str):
+    ev = owned_event_by_slug(authenticated_organizer(), slug)
+    figures = event_figures(ev)
+    return {
+        "slug": ev.slug,
+        "at": figures.at.isoformat(),
+        "ticket_types": [{"id": tt.id, "name": tt.name, **representations.figures(row)}
+                         for tt, row in zip(ev.ticket_types, figures.types, strict=True)],
+        "orders_by_status": figures.orders_by_status,
+        "revenue": {currency: amount for currency, amount in figures.total.revenue.items() if amount},
+    }
+
+
+@bp.get("/organizer/events/<api_segment:slug>/orders")
+def organizer_orders(slug: str):
+    ev = owned_event_by_slug(authenticated_organizer(), slug)
+    status, email, page = validation.orders_query(request.args)
+    result = order_lists.orders_page(ev.id, order_lists.OrderFilter(status=status, email=email or ""), page,
+                                     clamp=False)
+    at = now()
+    filters = {k: v for k, v in request.args.items() if k in ("status", "email")}
+    return {
+        "orders": [representations.organizer_order(o, at) for o in result.orders],
+        "page": page, "per_page": order_lists.PER_PAGE, "total": result.total,
+        "next": url_for("api.organizer_orders", slug=slug, page=page + 1, **filters) if result.has_next else None,
+    }

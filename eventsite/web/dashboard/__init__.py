@@ -1,0 +1,11 @@
+"""Organizer pages: accounts, events, ticket types, live figures, orders, refunds, exports."""
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__)
+
+
+def init_app(app) -> None:
+    from . import auth, views  # noqa: F401  (routes attach to bp)
+
+    auth.init_app(app)
+    app.register_blueprint(bp, url_prefix="/dashboard")

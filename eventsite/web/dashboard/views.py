@@ -1,0 +1,290 @@
+"""Organizer routes: parse input, call one service or read model, render.
+
+Every route needs a signed-in organizer (``require_login``), and every id in a
+URL is looked up through the organizer's own events, so another organizer's
+event, ticket type or order answers 404 exactly like a missing one.
+"""
+from __future__ import annotations
+
+from contextlib import nullcontext
+from datetime import datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user, login_user, logout_user
+from wtforms import SelectChoice
+
+from ...domain.errors import DomainError, InvalidRequest
+from ...domain.models import OrderStatus
+from ...readmodels import chart, exports, lookups, order_lists, organizer_figures
+from ...services import accounts, catalog
+from ...services import organizer_actions as actions
+from ..extensions import htmx
+from . import bp
+from .auth import SignedIn, login_attempt_limit
+from .forms import EventForm, LoginForm, OrderFilterForm, SignupForm, TicketTypeForm, to_utc
+
+PUBLIC_ENDPOINTS = {"dashboard.login", "dashboard.signup"}
+
+
+@bp.before_request
+def require_login():
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if htmx:  # a poll after signing out: send the whole page to the login form, not into a fragment
+        return Response(status=401, headers={"HX-Redirect": url_for("dashboard.login")})
+    return current_app.login_manager.unauthorized()
+
+
+@bp.context_processor
+def helpers():
+    return {"poll_seconds": current_app.config["AVAILABILITY_POLL_SECONDS"]}
+
+
+def _submit(form, apply):
+    """Validate ``form`` and run ``apply()``; on failure put the message on its field.
+
+    Returns (result, None) on success, else (None, HTTP status for re-rendering the form).
+    """
+    if not form.validate_on_submit():
+        return None, (422 if form.is_submitted() else 200)
+    try:
+        return apply(), None
+    except DomainError as error:
+        field = form._fields.get(error.field) if error.field else None
+        (field.errors if field is not None else form.form_errors).append(error.message)
+        return None, error.http_status
+
+
+def _actor() -> str:
+    return actions.organizer_actor(current_user.email)
+
+
+def _event(event_id: int):
+    return lookups.owned_event(current_user.id, event_id)
+
+
+# --- accounts ----------------------------------------------------------------
+
+def _next_url() -> str:
+    """Where to go after logging in: only a path on this site (no open redirect)."""
+    target = request.args.get("next", "")
+    parts = urlsplit(target)
+    # Browsers read a backslash as a slash ("/\\host" is "//host"), so those are refused too.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target and not parts.netloc \
+            and not parts.scheme:
+        return target
+    return url_for("dashboard.index")
+
+
+def _sign_in(organizer) -> None:
+    session.clear()  # a fresh session on every sign-in: no fixation
+    login_user(SignedIn(organizer))
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(_error):
+    form = LoginForm()
+    form.form_errors.append("Too many attempts from your address. Wait a minute and try again.")
+    return render_template("dashboard/login.html", form=form), 429
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if not form.is_submitted():
+        return render_template("dashboard/login.html", form=form)
+    with login_attempt_limit():
+        if not form.validate():
+            return render_template("dashboard/login.html", form=form), 422
+        organizer = accounts.authenticate(form.email.data, form.password.data)
+    if organizer is None:
+        form.form_errors.append("Email or password is incorrect.")
+        return render_template("dashboard/login.html", form=form), 401
+    _sign_in(organizer)
+    return redirect(_next_url())
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    form = SignupForm()
+    with login_attempt_limit() if form.is_submitted() else nullcontext():
+        organizer, status = _submit(form, lambda: accounts.create_organizer(
+            form.email.data, form.password.data, form.name.data or ""))
+    if organizer is None:
+        return render_template("dashboard/signup.html", form=form), status
+    _sign_in(organizer)
+    flash("Welcome! Create your first event.")
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("dashboard.login"))
+
+
+# --- events and ticket types ------------------------------------------------
+
+@bp.get("/")
+def index():
+    return render_template("dashboard/index.html", events=lookups.organizer_events(current_user.id))
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+def event_new():
+    form = EventForm(hold_minutes=current_app.config["HOLD_MINUTES_DEFAULT"])  # HOLD_MINUTES: new events' default
+    event, status = _submit(form, lambda: catalog.create_event(current_user.id, form.values()))
+    if event is None:
+        return render_template("dashboard/event_form.html", form=form, event=None), status
+    flash("Event created. Now add its ticket types.")
+    return redirect(url_for("dashboard.event", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+def event_edit(event_id: int):
+    event = _event(event_id)
+    form = EventForm()
+    if not form.is_submitted():
+        form.show(event)
+    updated, status = _submit(form, lambda: catalog.update_event(event, form.values()))
+    if updated is None:
+        return render_template("dashboard/event_form.html", form=form, event=event), status
+    flash("Event saved.")
+    return redirect(url_for("dashboard.event", event_id=event_id))
+
+
+@bp.post("/events/<int:event_id>/publication")
+def event_publication(event_id: int):
+    event = _event(event_id)
+    choice = request.form.get("published")
+    if choice not in ("1", "0"):
+        raise InvalidRequest("Choose to publish or to unpublish.")
+    catalog.set_published(event, choice == "1")
+    flash("The event is now visible in the shop." if choice == "1" else "The event is hidden from the shop.")
+    return redirect(url_for("dashboard.event", event_id=event_id))
+
+
+@bp.route("/events/<int:event_id>/ticket-types/new", methods=["GET", "POST"])
+def ticket_type_new(event_id: int):
+    event = _event(event_id)
+    form = TicketTypeForm()
+    created, status = _submit(form, lambda: catalog.create_ticket_type(event, form.values(event.timezone)))
+    if created is None:
+        return render_template("dashboard/ticket_type_form.html", form=form, event=event, ticket_type=None), status
+    flash(f"Ticket type “{created.name}” added.")
+    return redirect(url_for("dashboard.event", event_id=event_id))
+
+
+@bp.route("/events/<int:event_id>/ticket-types/<int:ticket_type_id>/edit", methods=["GET", "POST"])
+def ticket_type_edit(event_id: int, ticket_type_id: int):
+    event = _event(event_id)
+    ticket_type = lookups.owned_ticket_type(event, ticket_type_id)
+    form = TicketTypeForm()
+    if not form.is_submitted():
+        form.show(ticket_type, event.timezone)
+    updated, status = _submit(form, lambda: catalog.update_ticket_type(ticket_type, form.values(event.timezone)))
+    if updated is None:
+        return render_template("dashboard/ticket_type_form.html", form=form, event=event,
+                               ticket_type=ticket_type), status
+    flash(f"Ticket type “{updated.name}” saved.")
+    return redirect(url_for("dashboard.event", event_id=event_id))
+
+
+# --- live figures -------------------------------------------------------------
+
+def _live(event) -> dict:
+    numbers = organizer_figures.event_figures(event)
+    series = chart.series(event.id, at=numbers.at)
+    return {"event": event, "figures": numbers, "plot": chart.plot(series) if series else None}
+
+
+@bp.get("/events/<int:event_id>")
+def event(event_id: int):
+    return render_template("dashboard/event.html", **_live(_event(event_id)))
+
+
+@bp.get("/events/<int:event_id>/live")
+def event_live(event_id: int):
+    """The polled fragment: figures and chart."""
+    return render_template("dashboard/_live.html", **_live(_event(event_id)))
+
+
+# --- orders ------------------------------------------------------------------------
+
+def _order_filter(form: OrderFilterForm, event) -> order_lists.OrderFilter:
+    until = form.created_until.data
+    return order_lists.OrderFilter(
+        status=OrderStatus(form.status.data) if form.status.data else None,
+        ticket_type_id=int(form.ticket_type.data) if form.ticket_type.data else None,
+        email=form.email.data or "",
+        created_from=to_utc(datetime.combine(form.created_from.data, time()), event.timezone)
+        if form.created_from.data else None,
+        created_until=to_utc(datetime.combine(until + timedelta(days=1), time()), event.timezone) if until else None,
+    )
+
+
+@bp.get("/events/<int:event_id>/orders")
+def orders(event_id: int):
+    event = _event(event_id)
+    form = OrderFilterForm(request.args)
+    form.ticket_type.choices = [SelectChoice("", "Any ticket type")] + [
+        SelectChoice(str(tt.id), tt.name) for tt in event.ticket_types]
+    if not form.validate():
+        return render_template("dashboard/orders.html", event=event, form=form, page=None), 422
+    number = request.args.get("page", "1")
+    page = order_lists.orders_page(event.id, _order_filter(form, event), int(number) if number.isdigit() else 1)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("dashboard/orders.html", event=event, form=form, page=page, query=query)
+
+
+@bp.get("/events/<int:event_id>/orders/<int:order_id>")
+def order(event_id: int, order_id: int):
+    event = _event(event_id)
+    found = lookups.owned_order(event, order_id)
+    return render_template("dashboard/order.html", event=event, order=found, actions=actions.allowed_actions(found))
+
+
+@bp.post("/events/<int:event_id>/orders/<int:order_id>/release")
+def order_release(event_id: int, order_id: int):
+    actions.release_hold(lookups.owned_order(_event(event_id), order_id), actor=_actor())
+    flash("The hold was released; its tickets are available again.")
+    return redirect(url_for("dashboard.order", event_id=event_id, order_id=order_id))
+
+
+@bp.post("/events/<int:event_id>/orders/<int:order_id>/refund")
+def order_refund(event_id: int, order_id: int):
+    actions.refund(lookups.owned_order(_event(event_id), order_id), actor=_actor())
+    flash("The refund was requested.")
+    return redirect(url_for("dashboard.order", event_id=event_id, order_id=order_id))
+
+
+# --- exports ---------------------------------------------------------------------
+
+def _csv(event, name: str, rows) -> Response:
+    return Response(stream_with_context(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{event.slug}-{name}.csv"'})
+
+
+@bp.get("/events/<int:event_id>/exports/attendees.csv")
+def export_attendees(event_id: int):
+    event = _event(event_id)
+    return _csv(event, "attendees", exports.attendees_csv(event.id))
+
+
+@bp.get("/events/<int:event_id>/exports/orders.csv")
+def export_orders(event_id: int):
+    event = _event(event_id)
+    return _csv(event, "orders", exports.orders_csv(event.id))

@@ -1,0 +1,51 @@
+"""App-wide handlers: domain errors, a busy lock and stale forms as clear HTTP answers."""
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from ..domain.errors import DomainError, InvalidRequest, NotFound
+from ..infra.transactions import Busy
+
+STALE_FORM = "This form has expired (its security token is missing or out of date). Reload the page and try again."
+
+
+def wants_json() -> bool:
+    api_prefix = current_app.config.get("API_PREFIX")
+    api_path = bool(api_prefix and request.path.startswith(api_prefix))
+    return api_path or request.accept_mimetypes.best == "application/json"
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        """PostgreSQL text cannot hold NUL: refuse it before any query can fail on it.
+        A path with NUL names nothing (404); a field with NUL is invalid input (422)."""
+        if "\x00" in request.path:
+            raise NotFound("There is no such page.")
+        fields = request.args.items(multi=True)
+        if request.form:
+            fields = [*fields, *request.form.items(multi=True)]
+        for name, value in fields:
+            if "\x00" in value:
+                raise InvalidRequest("The request contains a NUL character.", field=name)
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        if wants_json():
+            return {"error": {"code": error.code, "message": error.message}}, error.http_status
+        return render_template("error.html", message=error.message), error.http_status
+
+    @app.errorhandler(Busy)
+    def busy(error: Busy):
+        """A lock was not granted in time: nothing changed; the client may simply retry."""
+        headers = {"Retry-After": str(error.retry_after)}
+        if wants_json():
+            return {"error": {"code": "busy", "message": str(error), "fields": {}}}, 503, headers
+        return render_template("error.html", message=str(error), reload=True), 503, headers
+
+    @app.errorhandler(CSRFError)
+    def stale_form(_error: CSRFError):
+        if wants_json():
+            return {"error": {"code": "csrf", "message": STALE_FORM}}, 400
+        return render_template("error.html", message=STALE_FORM, reload=True), 400

@@ -1,0 +1,85 @@
+"""What the buyer pages show per ticket type, derived from inventory's figures.
+
+Views render these lines; the availability fragment's ETag is a fingerprint of
+them, so an unchanged poll costs one availability query and no rendering.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import astuple, dataclass, replace
+from datetime import datetime
+
+from ...domain.capacity import Availability
+from ...domain.models import Event
+from ...readmodels import availability
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    id: int
+    name: str
+    price: int
+    currency: str
+    # "available", "all_reserved", "sold_out", "yours" (you hold the last ones),
+    # "not_yet" (sales open later) or "closed".
+    state: str
+    available: int
+    held_by_others: int
+    held_by_you: int
+    retry_at: datetime | None  # earliest live hold's expiry, for "check back in mm:ss"
+    sales_start: datetime | None
+    max_qty: int  # what the picker offers: per-order limit and availability
+    selected: int
+
+
+def ticket_lines(event: Event, *, at: datetime, viewer_token: str | None,
+                 selected: Mapping[int, int] | None = None) -> list[TicketLine]:
+    figures = availability.for_display(event.id, at=at, viewer_token=viewer_token)
+    selected = selected or {}
+    lines = []
+    for tt in event.ticket_types:
+        figure = figures[tt.id]
+        state = _state(tt, figure, at)
+        max_qty = min(tt.per_order_limit, figure.available) if state == "available" else 0
+        lines.append(TicketLine(
+            id=tt.id, name=tt.name, price=tt.price, currency=tt.currency, state=state,
+            available=figure.available, held_by_others=figure.held_by_others, held_by_you=figure.held_by_you,
+            retry_at=figure.next_release_at if state == "all_reserved" else None,
+            sales_start=tt.sales_start, max_qty=max_qty,
+            selected=min(max(selected.get(tt.id, 0), 0), max_qty),
+        ))
+    return lines
+
+
+def _state(tt, figure: Availability, at: datetime) -> str:
+    if not tt.on_sale(at):
+        return "not_yet" if tt.sales_start and at < tt.sales_start else "closed"
+    if figure.available:
+        return "available"
+    if figure.held_by_others:
+        return "all_reserved"
+    return "yours" if figure.held_by_you else "sold_out"
+
+
+def shareable(lines: list[TicketLine]) -> bool:
+    """Can one rendering serve every anonymous watcher? Not while a countdown
+    ("check back in mm:ss") is shown: that text depends on the instant."""
+    return not any(line.retry_at or line.held_by_you or line.selected for line in lines)
+
+
+def fingerprint(lines: list[TicketLine]) -> str:
+    """The availability fragment's ETag: the figures shown, not the buyer's picks
+    (an unchanged answer leaves the picks on the page alone)."""
+    shown = [astuple(replace(line, selected=0)) for line in lines]
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:24]
+
+
+def on_sale_status(event: Event, at: datetime) -> str:
+    """The event list's one-word summary of the sales windows."""
+    types = event.ticket_types
+    if any(tt.on_sale(at) for tt in types):
+        return "On sale"
+    if any(tt.sales_start and at < tt.sales_start for tt in types):
+        return "Coming soon"
+    return "Sales closed"

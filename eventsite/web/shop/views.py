@@ -1,0 +1,197 @@
+"""Buyer routes: parse the request, call one service or read model, render.
+
+The reservation token in the URL is what grants access to a hold; it is also
+kept in the session so the event page can show the buyer their own holds.
+"""
+from __future__ import annotations
+
+from flask import current_app, make_response, redirect, render_template, request, session, url_for
+
+from ...domain.clock import now
+from ...domain.errors import Conflict, DomainError, InvalidRequest
+from ...domain.holds import holds_at
+from ...domain.models import Event, Order, OrderStatus
+from ...readmodels import availability_cache
+from ...readmodels.availability import shown_until
+from ...readmodels.lookups import order_by_token, published_event, published_events
+from ...services import reserving
+from ..extensions import htmx
+from . import bp, display
+from .display import fingerprint, on_sale_status, ticket_lines
+
+FRAGMENT = "fragment"  # availability_cache kind of the anonymous fragment, by slug
+HOLDS_KEY = "holds"  # {event id: reservation token} for this browser
+# Once payment has started, the payment pages own the order.
+PAYMENT_STATUSES = (OrderStatus.PAYMENT_PROCESSING, OrderStatus.CONFIRMED, OrderStatus.REFUNDED)
+
+
+@bp.context_processor
+def _poll_interval():
+    return {"poll_seconds": current_app.config["AVAILABILITY_POLL_SECONDS"]}
+
+
+@bp.get("/")
+def index():
+    at = now()
+    events = published_events(upcoming_at=at)
+    return render_template("shop/index.html", events=[(e, on_sale_status(e, at)) for e in events])
+
+
+@bp.get("/events/<slug>")
+def event(slug: str):
+    return _event_page(published_event(slug))
+
+
+@bp.get("/events/<slug>/availability")
+def availability(slug: str):
+    """The polled fragment. Its ETag covers the figures shown, so an unchanged
+    poll is answered 304 without rendering (the page keeps the buyer's picks).
+    What anonymous watchers see is rendered once per change and shared through
+    the availability cache, so their polls run no query and no template."""
+    at = now()
+    picked = any(quantity for quantity in _quantities(request.args, strict=False).values())
+    shared = availability_cache.lookup_named(FRAGMENT, slug, at)
+    if shared and _viewer_token(shared[0]) is None and (not picked or _unchanged(shared[1]["etag"])):
+        return _fragment_response(shared[1]["etag"], shared[1]["html"])
+    event = published_event(slug)
+    generation = availability_cache.generation(event.id)
+    token = _viewer_token(event.id)
+    lines = ticket_lines(event, at=at, viewer_token=token, selected=_quantities(request.args, strict=False))
+    etag = fingerprint(lines)
+    shareable = token is None and not picked and display.shareable(lines)
+    html = None
+    if shareable or not _unchanged(etag):
+        html = render_template("shop/_availability.html", event=event, lines=lines, at=at, etag=etag, announce=True)
+    if shareable:
+        availability_cache.store_named(FRAGMENT, slug, event.id, generation, at,
+                                       shown_until(event, at), {"etag": etag, "html": html})
+    return _fragment_response(etag, html)
+
+
+def _unchanged(etag: str) -> bool:
+    return request.if_none_match.contains_weak(etag)
+
+
+def _fragment_response(etag: str, html: str | None):
+    response = make_response("", 304) if _unchanged(etag) or html is None else make_response(html)
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.post("/events/<slug>/reserve")
+def reserve(slug: str):
+    try:
+        order = reserving.reserve(slug, _quantities(request.form, strict=True), request.form.get("email", "").strip())
+    except DomainError as error:
+        if htmx:
+            response = make_response(render_template("shop/_reserve_error.html", error=error, at=now()),
+                                     error.http_status)
+            response.headers["HX-Trigger"] = "availability-stale"  # show the figures that refused it
+            return response
+        return _event_page(published_event(slug), error=error, status=error.http_status)
+    _remember(order)
+    return _redirect(url_for("shop.reservation", token=order.token))
+
+
+@bp.get("/r/<token>")
+def reservation(token: str):
+    order = order_by_token(token)
+    if order.status in PAYMENT_STATUSES:
+        return redirect(_payment_page(order), 303)
+    _remember(order)
+    return render_template("shop/reservation.html", **_reservation_context(order))
+
+
+@bp.get("/r/<token>/status")
+def reservation_status(token: str):
+    """Polled while the hold is live: re-syncs the countdown, or swaps the whole
+    reservation for the expired/released panel once the server says it ended."""
+    order = order_by_token(token)
+    if order.status in PAYMENT_STATUSES:
+        return _redirect(_payment_page(order))
+    context = _reservation_context(order)
+    if context["live"]:
+        return render_template("shop/_hold_status.html", **context)
+    response = make_response(render_template("shop/_reservation.html", **context))
+    response.headers.update({"HX-Retarget": "#reservation", "HX-Reswap": "outerHTML"})
+    return response
+
+
+@bp.post("/r/<token>/release")
+def release(token: str):
+    order = order_by_token(token)
+    try:
+        order = reserving.release(order, actor=f"buyer:{order.email}")
+    except Conflict:
+        pass  # it lapsed (or was paid) meanwhile: the reservation page shows what it became
+    if htmx and order.status not in PAYMENT_STATUSES:
+        return render_template("shop/_reservation.html", **_reservation_context(order))
+    return _redirect(url_for("shop.reservation", token=token))
+
+
+# --- helpers -----------------------------------------------------------------
+
+def _payment_page(order: Order) -> str:
+    """A checkout the buyer has not finished goes (back) to paying; otherwise the outcome."""
+    if order.status == OrderStatus.PAYMENT_PROCESSING and not order.payment_pending:
+        return url_for("payments.preparing", token=order.token)
+    return url_for("payments.status", token=order.token)
+
+
+def _event_page(event: Event, *, error: DomainError | None = None, status: int = 200):
+    at = now()
+    token = _viewer_token(event.id)
+    selected = _quantities(request.form, strict=False) if error else {}
+    lines = ticket_lines(event, at=at, viewer_token=token, selected=selected)
+    holds_some = any(line.held_by_you for line in lines)
+    return render_template(
+        "shop/event.html", event=event, lines=lines, at=at, etag=fingerprint(lines), error=error,
+        email=request.form.get("email", ""), hold_token=token if holds_some else None,
+    ), status
+
+
+def _reservation_context(order: Order) -> dict:
+    at = now()
+    live = order.status == OrderStatus.RESERVED and holds_at(order, at)
+    context = {"order": order, "event": order.event, "at": at, "live": live}
+    if not live:  # what the buyer could get instead, for "try again"
+        wanted = {item.ticket_type_id for item in order.items}
+        lines = ticket_lines(order.event, at=at, viewer_token=None)
+        context["lines"] = [line for line in lines if line.id in wanted]
+    return context
+
+
+def _quantities(values, *, strict: bool) -> dict[int, int]:
+    """{ticket type id: quantity} from ``qty-<id>`` fields. Strict parsing refuses
+    junk; lenient parsing (for re-rendering pickers) skips it."""
+    quantities = {}
+    for key, value in values.items():
+        if not key.startswith("qty-"):
+            continue
+        try:
+            quantities[int(key.removeprefix("qty-"))] = int(value.strip() or 0)
+        except ValueError:
+            if strict:
+                raise InvalidRequest("Choose a whole number of tickets.", field="items") from None
+    return quantities
+
+
+def _viewer_token(event_id: int) -> str | None:
+    return session.get(HOLDS_KEY, {}).get(str(event_id))
+
+
+def _remember(order: Order) -> None:
+    holds = session.get(HOLDS_KEY, {})
+    if holds.get(str(order.event_id)) != order.token:  # only then does the cookie need rewriting
+        session[HOLDS_KEY] = {**holds, str(order.event_id): order.token}
+
+
+def _redirect(location: str):
+    """htmx follows HX-Redirect with a full page load; plain forms get a 303."""
+    if htmx:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location, 303)

@@ -1,0 +1,114 @@
+"""schemathesis fuzzes every operation of the OpenAPI document against the live app
+(real HTTP, real PostgreSQL): no 5xx, and every answer matches the document."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+from testenv import truncate_all
+
+from eventsite.web.api.openapi import DOCUMENT
+
+schema = schemathesis.openapi.from_dict(DOCUMENT)
+CALLS: dict[str, Counter[str]] = {"fuzz": Counter(), "stateful": Counter()}
+FIGURES = Path(__file__).parents[2] / "artifacts" / "schemathesis-figures.json"
+
+
+def _validate(case, response, kind: str) -> None:
+    """The default checks; creating a reservation also answers 422 for rules a schema cannot
+    state (a ticket type's per-order limit, another event's types), so schema-valid input
+    is not always acceptable there."""
+    label = case.operation.label
+    if case.method.upper() != case.operation.method.upper():  # an undocumented method, probed on purpose
+        label += f" (probed with {case.method.upper()})"
+    CALLS[kind][f"{label} -> {response.status_code}"] += 1
+    semantic = case.operation.definition.raw.get("operationId") == "createReservation"
+    case.validate_response(response, excluded_checks=[positive_data_acceptance] if semantic else None)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _record_figures():
+    """Write the calls made per operation and status, for the record (tests/artifacts is git-ignored)."""
+    yield
+    FIGURES.parent.mkdir(exist_ok=True)
+    FIGURES.write_text(json.dumps({kind: {"operations": len({key.split(" (")[0].split(" -> ")[0] for key in calls}),
+                                          "calls": sum(calls.values()), "by_status": dict(sorted(calls.items()))}
+                                   for kind, calls in CALLS.items()}, indent=2))
+
+
+@pytest.fixture
+def target(app, live_server, make_event, organizer_token):
+    """The documented example event (ticket type id 1: ids restart for every test) and a token;
+    ``target.reset()`` starts over from empty tables."""
+
+    class Target:
+        base_url = f"{live_server}/api/v1"
+
+        def reset(self):
+            with app.app_context():
+                truncate_all()
+            make_event({"name": "GA", "capacity": 3, "per_order_limit": 2}, {"name": "VIP", "capacity": 1},
+                       slug="demo-night")
+            self.auth = organizer_token()
+
+    target = Target()
+    target.reset()
+    return target
+
+
+@schema.parametrize()
+@settings(max_examples=50, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much])
+def test_the_api_keeps_to_its_openapi_document(case, target):
+    _validate(case, case.call(base_url=target.base_url, headers=target.auth), "fuzz")
+
+
+def test_a_real_reservation_through_the_documented_operations(target):
+    """Random tokens only ever meet 404s, so walk one real reservation through its
+    operations and validate each answer against the document the same way."""
+    base_url, auth = target.base_url, target.auth
+
+    def call(method: str, path: str, expected: int, **parts):
+        case = schema[path][method].Case(**parts)
+        response = case.call(base_url=base_url, headers=auth)
+        _validate(case, response, "fuzz")
+        assert response.status_code == expected, response.text
+        return response
+
+    body = {"email": "buyer@example.com", "items": [{"ticket_type_id": 1, "quantity": 2}]}
+    token = call("POST", "/events/{slug}/reservations", 201, path_parameters={"slug": "demo-night"},
+                 body=body).json()["token"]
+    call("POST", "/events/{slug}/reservations", 409, path_parameters={"slug": "demo-night"},
+         body={**body, "items": [{"ticket_type_id": 1, "quantity": 2}]})  # all_reserved
+    call("GET", "/reservations/{token}", 200, path_parameters={"token": token})
+    call("GET", "/events/{slug}/availability", 200, path_parameters={"slug": "demo-night"},
+         query={"reservation": token})
+    call("GET", "/organizer/events/{slug}/orders", 200, path_parameters={"slug": "demo-night"},
+         query={"status": "reserved"})
+    call("GET", "/organizer/events/{slug}/figures", 200, path_parameters={"slug": "demo-night"})
+    call("DELETE", "/reservations/{token}", 200, path_parameters={"token": token})
+    call("POST", "/reservations/{token}/checkout", 409, path_parameters={"token": token})
+
+
+def test_reservation_workflows_follow_the_documented_links(target):
+    """Stateful: reserve, then follow the 201's links (read, release, check out) with the
+    real token. Each scenario starts from the same data, so replays behave the same."""
+
+    class Workflow(schema.as_state_machine()):
+        def setup(self):
+            target.reset()
+
+        def get_call_kwargs(self, case):
+            return {"base_url": target.base_url, "headers": target.auth}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            _validate(case, response, "stateful")
+
+    Workflow.run(settings=settings(max_examples=40, stateful_step_count=8, deadline=None, derandomize=True,
+                                   suppress_health_check=list(HealthCheck)))

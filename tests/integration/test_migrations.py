@@ -1,0 +1,58 @@
+"""Migrations upgrade and downgrade on empty PostgreSQL and SQLite databases and match the models."""
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import Column, inspect
+from sqlalchemy.engine import make_url
+from testenv import TEST_DATABASE_URL
+
+from eventsite import create_app
+from eventsite.domain.models import Base, UTCDateTime
+from eventsite.infra.db import db
+
+TABLES = {"organizers", "events", "ticket_types", "orders", "order_items", "order_events", "webhook_events"}
+
+
+@pytest.fixture
+def empty_postgres():
+    url = make_url(TEST_DATABASE_URL)
+    name = f"{url.database}_migrations"
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
+    if isinstance(metadata_type, UTCDateTime):  # runtime wrapper around DateTime(timezone=True)
+        return context.impl.compare_type(inspected_column, Column(metadata_column.name, metadata_type.impl))
+    return None
+
+
+def upgrade_downgrade(url: str) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        assert TABLES <= set(inspect(db.engine).get_table_names())
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": compare_type})
+            assert compare_metadata(context, Base.metadata) == []  # models and migrations agree
+        downgrade(revision="base")
+        assert not TABLES & set(inspect(db.engine).get_table_names())
+        upgrade()  # and up again from a downgraded database
+        assert TABLES <= set(inspect(db.engine).get_table_names())
+        db.engine.dispose()
+
+
+def test_postgres_upgrades_and_downgrades(empty_postgres):
+    upgrade_downgrade(empty_postgres)
+
+
+def test_sqlite_upgrades_and_downgrades(tmp_path):
+    upgrade_downgrade(f"sqlite:///{tmp_path / 'fresh.db'}")

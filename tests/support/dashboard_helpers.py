@@ -1,0 +1,44 @@
+"""Helpers for the dashboard tests (a unique module name, so it cannot clash with other areas' conftest)."""
+from __future__ import annotations
+
+import re
+
+from werkzeug.security import generate_password_hash
+
+from eventsite.domain.models import Event, Organizer
+from eventsite.infra.db import db
+from eventsite.services import paying, reserving
+
+PASSWORD = "correct horse battery"
+# Hashed once: scrypt is deliberately slow and every test signs in.
+PASSWORD_HASH = generate_password_hash(PASSWORD)
+CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/dashboard/login") -> str:
+    """The token a rendered page carries (every page sets it in a meta tag)."""
+    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def post(client, path: str, data: dict | None = None, **kwargs):
+    """POST like the browser does: with the CSRF token of the current session."""
+    return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})}, **kwargs)
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    return post(client, "/dashboard/login", {"email": email, "password": password})
+
+
+def add_organizer(email: str) -> int:
+    organizer = Organizer(email=email, name=email.split("@")[0], password_hash=PASSWORD_HASH)
+    db.session.add(organizer)
+    db.session.commit()
+    return organizer.id
+
+
+def reserve(event_id: int, quantities: dict[int, int], email: str = "buyer@example.test", **kwargs):
+    return reserving.reserve(db.session.get(Event, event_id).slug, quantities, email, **kwargs)
+
+
+def pay(order_id: int) -> None:
+    assert paying.confirm_payment(order_id, reason="test payment", actor="test")
