@@ -35,7 +35,7 @@ def reserve(slug: str, quantities: Mapping[int, int], email: str, *, at: datetim
     """
     at = at or clock_now()
     event = availability.catalog_event(slug, at)
-    wanted = validate(event, quantities, email, at)
+    wanted = _validate(event, quantities, email, at)
     availability.refuse_early(event.id, wanted, at)
     if inspect(event).transient:  # the shared copy only refuses: reserve on the event as stored
         event = lookups.published(Event.id == event.id)
@@ -65,7 +65,7 @@ def reserve(slug: str, quantities: Mapping[int, int], email: str, *, at: datetim
     return order
 
 
-def validate(event: Event, quantities: Mapping[int, int], email: str, at: datetime) -> dict[int, int]:
+def _validate(event: Event, quantities: Mapping[int, int], email: str, at: datetime) -> dict[int, int]:
     """{ticket type id: quantity} of what is wanted, or the first reason to refuse it."""
     rules.email_address(email)
     types = {tt.id: tt for tt in event.ticket_types}
