@@ -12,12 +12,15 @@ from rq import SimpleWorker, Worker
 
 from eventsite import create_app
 from eventsite.infra.db import db
+from eventsite.services import expiry
 
 
 class AppContextMixin:
     def __init__(self, *args, app=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.app = app or create_app()
+        with self.app.app_context():
+            expiry.ensure_sweep()  # after Redis lost its data, the first worker back brings the sweep back
 
     def perform_job(self, job, queue, *args, **kwargs):
         with self.app.app_context():

@@ -34,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from . import cli, web
     from .readmodels import availability_cache
+    from .services import obligations
 
     db.init_app(app)
     migrations = os.path.join(os.path.dirname(app.root_path), "migrations")
@@ -41,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_sqlite(db.engine, app.config["LOCK_TIMEOUT_SECONDS"])
     availability_cache.init_app()
+    obligations.init_app()
     web.init_app(app)
     cli.register(app)
     return app

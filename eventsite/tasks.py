@@ -3,15 +3,15 @@ path (``eventsite.tasks.NAME``) through ``infra.queue``, so nothing below this
 module imports it; the worker runs each inside the Flask app context."""
 from __future__ import annotations
 
-from .services import expiry, paying
+from .services import expiry, obligations, paying
 
 
 def create_session(order_id: int) -> None:
     paying.create_session(order_id)
 
 
-def refund_late_payment(order_id: int) -> None:
-    paying.refund_late_payment(order_id)
+def work_obligation(obligation_id: int) -> None:
+    obligations.work(obligation_id)
 
 
 def expire_order(order_id: int) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -248,6 +249,39 @@ class OrderEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     order: Mapped[Order] = relationship(back_populates="history")
+
+
+class ObligationKind(enum.StrEnum):
+    EXPIRE_SESSION = "expire_session"  # close the order's checkout session: no payment may start any more
+    REFUND_PAYMENT = "refund_payment"  # money taken for an order that could not be confirmed goes back
+
+
+class Obligation(Base):
+    """Work promised for later, written in the same transaction as the change that
+    promises it and done by jobs until ``done_at`` is set. Redis only makes it prompt:
+    the sweep works off whatever is due, so a lost job loses nothing."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        UniqueConstraint("kind", "order_id"),  # each promise is made once per order
+        Index("ix_obligations_pending_by_due", "due_at",
+              postgresql_where=text("done_at IS NULL"), sqlite_where=text("done_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ObligationKind] = mapped_column(
+        Enum(ObligationKind, native_enum=False, create_constraint=True, length=40, name="obligation_kind",
+             values_callable=lambda kinds: [k.value for k in kinds]))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A worker that took it holds it until then; past it (the worker died) anyone may retry.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    order: Mapped[Order] = relationship()
 
 
 class WebhookEvent(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask import current_app
 from redis import RedisError
 from rq import Queue, Retry
 from rq.utils import import_attribute
@@ -21,21 +22,33 @@ log = logging.getLogger(__name__)
 DEFAULT, CLEANUP = "default", "cleanup"
 QUEUES = (DEFAULT, CLEANUP)
 RETRY = Retry(max=5, interval=[2, 10, 30, 120, 600])
-SWEEP_JOB_ID = "eventsite-sweep"
 SWEEP_TASK = "eventsite.tasks.sweep"
+
+
+def job_id(name: str) -> str:
+    """``name`` in this installation's namespace: installations sharing a Redis never collide."""
+    return f"{current_app.config['JOB_ID_PREFIX']}-{name}"
+
+
+def sweep_job_id() -> str:
+    return job_id("sweep")
 
 
 def queue(name: str = DEFAULT) -> Queue:
     return Queue(name, connection=connection())
 
 
-def enqueue(task: str, *args) -> None:
+def enqueue(task: str, *args, inline: bool = True) -> None:
     """Enqueue the task ``task(*args)`` with retries; if Redis is unreachable, run it now
-    instead (logged), so a buyer never waits on a queue that is not there."""
+    instead (logged), so a buyer never waits on a queue that is not there. ``inline=False``:
+    work the database remembers anyway (an obligation) is left to the sweep instead."""
     try:
         queue(DEFAULT).enqueue(task, *args, retry=RETRY, failure_ttl=7 * 86400)
         return
     except RedisError as error:
+        if not inline:
+            log.warning("Redis unavailable (%s); %s%r is left to the sweep", error, task.rsplit(".", 1)[-1], args)
+            return
         log.warning("Redis unavailable (%s); running %s%r inline", error, task.rsplit(".", 1)[-1], args)
     try:
         import_attribute(task)(*args)
@@ -43,10 +56,10 @@ def enqueue(task: str, *args) -> None:
         log.exception("inline job %s%r failed", task, args)
 
 
-def enqueue_at(at: datetime, task: str, *args, job_id: str) -> RedisError | None:
+def enqueue_at(at: datetime, task: str, *args, name: str) -> RedisError | None:
     """Run ``task(*args)`` at ``at`` on the cleanup queue; the Redis error if it could not be queued."""
     try:
-        queue(CLEANUP).enqueue_at(at, task, *args, job_id=job_id, retry=RETRY)
+        queue(CLEANUP).enqueue_at(at, task, *args, job_id=job_id(name), retry=RETRY)
     except RedisError as error:
         return error
     return None
@@ -58,10 +71,17 @@ def scheduler():
     return Scheduler(queue_name=CLEANUP, connection=connection())
 
 
-def register_sweep(interval: int, start: datetime) -> None:
-    """Register the sweep every ``interval`` seconds from ``start``, replacing any earlier registration."""
-    sched = scheduler()
-    if SWEEP_JOB_ID in sched:
-        sched.cancel(SWEEP_JOB_ID)
+def register_sweep(interval: int, start: datetime, *, replace: bool = True) -> bool:
+    """Register the sweep every ``interval`` seconds from ``start`` (replacing an earlier
+    registration, or, with ``replace=False``, only if there is none); True if it registered.
+
+    No result_ttl: rq-scheduler keeps a periodic job's entry only as long as its
+    result, so a TTL shorter than an outage dropped the sweep for good."""
+    sched, sweep_id = scheduler(), sweep_job_id()
+    if sweep_id in sched:
+        if not replace:
+            return False
+        sched.cancel(sweep_id)
     sched.schedule(scheduled_time=start.replace(tzinfo=None), func=SWEEP_TASK, interval=interval, repeat=None,
-                   id=SWEEP_JOB_ID, queue_name=CLEANUP, result_ttl=interval * 2)
+                   id=sweep_id, queue_name=CLEANUP)
+    return True

@@ -3,7 +3,9 @@ defaults that work on a fresh machine. A bad value or a bad combination stops
 the app at start with a message naming the variable, not at the first request."""
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -35,6 +37,12 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse
 
 
+def _job_prefix(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", text):
+        raise ValueError("use 1 to 40 letters, digits, '_' or '-' (RQ's job id characters)")
+    return text
+
+
 # name: (parser, default); the config key is the variable's name unless listed in _KEYS.
 _VARIABLES: dict[str, tuple[Callable[[str], Any], Any]] = {
     "DATABASE_URL": (str, None),  # default: SQLite under instance/
@@ -55,6 +63,8 @@ _VARIABLES: dict[str, tuple[Callable[[str], Any], Any]] = {
     "API_RESERVE_RATE_LIMIT": (str, "10/minute"),
     "SESSION_COOKIE_SECURE": (_bool, False),
     "SECRET_KEY": (str, None),  # default: generated once into instance/secret_key
+    # Names this installation's jobs in a Redis shared with others (default: from SECRET_KEY).
+    "JOB_ID_PREFIX": (_job_prefix, None),
 }
 _KEYS = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI", "HOLD_MINUTES": "HOLD_MINUTES_DEFAULT"}
 
@@ -104,6 +114,8 @@ def load(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[s
     values = _read(os.environ if environ is None else environ)
     values["DATABASE_URL"] = values["DATABASE_URL"] or f"sqlite:///{instance / 'eventsite.db'}"
     values["SECRET_KEY"] = values["SECRET_KEY"] or _secret_key(instance)
+    installation = hashlib.sha256(values["SECRET_KEY"].encode()).hexdigest()[:10]
+    values["JOB_ID_PREFIX"] = values["JOB_ID_PREFIX"] or f"es-{installation}"
     if not values["STRIPE_SECRET_KEY"]:
         values["STRIPE_WEBHOOK_SECRET"] = values["STRIPE_WEBHOOK_SECRET"] or DEV_WEBHOOK_SECRET
     config = {_KEYS.get(name, name): value for name, value in values.items()}

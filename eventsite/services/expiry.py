@@ -7,6 +7,7 @@ about any open Checkout Session: a completed or pending payment wins.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 import stripe
 from flask import current_app
@@ -17,45 +18,56 @@ from ..domain.clock import now
 from ..domain.holds import holds_at, holds_clause, lapsed_at
 from ..domain.models import HOLDING_STATUSES, Order, OrderStatus
 from ..domain.state_machine import bulk_transition, candidate_ids, transition
-from ..gateways import stripe as gateway
 from ..infra import queue
 from ..infra.db import db
 from ..infra.transactions import write_transaction
-from . import paying, webhooks
+from . import obligations, webhooks
 
 log = logging.getLogger(__name__)
 EXPIRY_JOB, SWEEP = "system:expiry-job", "system:sweep"
 
 
-def schedule_expiry(order: Order) -> None:
+def _whole_second_after(at: datetime) -> datetime:
+    return at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
+
+
+def schedule_expiry(order: Order, *, again: bool = False) -> None:
     """Run ``expire_order`` at the hold's expiry (RQ's scheduler, in workers started
-    --with-scheduler). Without Redis only the sweep expires it, and availability
-    is right meanwhile since it never counts a lapsed hold."""
-    error = queue.enqueue_at(order.expires_at, "eventsite.tasks.expire_order", order.id,
-                             job_id=f"expire-order-{order.id}")
+    --with-scheduler). RQ keeps whole seconds, so the time is rounded up: the job
+    never runs before the instant. Without Redis only the sweep expires it, and
+    availability is right meanwhile since it never counts a lapsed hold."""
+    at = _whole_second_after(order.expires_at)
+    if again:  # the job came early: a strictly later second, so a job id of its own
+        at = max(at, _whole_second_after(now())) + timedelta(seconds=1)
+    error = queue.enqueue_at(at, "eventsite.tasks.expire_order", order.id,
+                             name=f"expire-order-{order.id}-{int(at.timestamp())}")
     if error is not None:
         log.warning("Redis unavailable (%s); order %s will be expired by the sweep", error, order.id)
 
 
-def settle_session(session_id: str, *, actor: str) -> None:
-    """Close a lapsed hold's session at Stripe; if it was paid (or a delayed
-    payment is pending) apply that first, so the payment wins over expiry."""
-    db.session.rollback()  # no transaction stays open across the network call
+def ensure_sweep() -> bool:
+    """Register the periodic sweep if it is missing (after Redis lost its data, say):
+    workers call it at start and every expiry job and sweep on its run. True if it was missing."""
     try:
-        session = gateway.expire_session(session_id)
-    except stripe.InvalidRequestError:  # not open any more
-        session = gateway.retrieve_session(session_id)
-    if session.status == "complete":
-        webhooks.apply_session("checkout.session.completed", session.to_dict(), actor=actor)
+        return queue.register_sweep(current_app.config["SWEEP_INTERVAL_SECONDS"], now(), replace=False)
+    except queue.RedisError as error:
+        log.warning("Redis unavailable (%s); the sweep is registered again once it is back", error)
+        return False
 
 
 def expire_order(order_id: int) -> None:
-    """The job scheduled at the hold's expiry."""
+    """The job scheduled at the hold's expiry. A hold still live (the job came early,
+    or a clock edge) gets its job again; a pending bank debit waits for its outcome."""
+    ensure_sweep()
     order = db.session.get(Order, order_id)
-    if order is None or not lapsed_at(order, now()):
+    if order is None or order.status not in HOLDING_STATUSES:
+        return
+    if not lapsed_at(order, now()):
+        if not order.payment_pending:
+            schedule_expiry(order, again=True)
         return
     if order.stripe_session_id:
-        settle_session(order.stripe_session_id, actor=EXPIRY_JOB)
+        webhooks.settle_session(order.stripe_session_id, actor=EXPIRY_JOB)
     expire_if_lapsed(order_id, actor=EXPIRY_JOB)
 
 
@@ -73,6 +85,7 @@ def sweep(batch_size: int | None = None) -> int:
 
     Safe to run twice at once: rows another sweep has locked are skipped, and
     expiring a session twice is harmless."""
+    ensure_sweep()
     batch = batch_size or current_app.config["SWEEP_BATCH_SIZE"]
     at = now()
     lapsed = (Order.status.in_(HOLDING_STATUSES), not_(holds_clause(at)))
@@ -87,7 +100,7 @@ def sweep(batch_size: int | None = None) -> int:
         total += len(ids)
         if len(ids) < batch:
             break
-    paying.retry_owed_refunds(batch)
+    obligations.work_due(batch)
     log.info("sweep expired %d lapsed holds", total)
     return total
 
@@ -100,7 +113,7 @@ def _settle_sessions(lapsed, batch: int) -> list[str]:
     settled = []
     for session_id in session_ids:
         try:
-            settle_session(session_id, actor=SWEEP)
+            webhooks.settle_session(session_id, actor=SWEEP)
         except stripe.StripeError as error:
             log.warning("could not settle session %s (%s); its order waits for the next sweep", session_id, error)
         else:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 
 import stripe
-from sqlalchemy import select
 
 from ..domain import capacity, locks
 from ..domain.clock import now
 from ..domain.errors import Conflict, HoldExpired, NotReserved, PaymentProviderError
 from ..domain.holds import holds_at, lapsed_at
-from ..domain.models import HOLDING_STATUSES, Order, OrderStatus
+from ..domain.models import HOLDING_STATUSES, ObligationKind, Order, OrderStatus
+from ..domain.obligations import promise
 from ..domain.state_machine import transition
 from ..gateways import stripe as gateway
 from ..infra import queue
@@ -63,12 +63,11 @@ def create_session(order_id: int) -> None:
         with write_transaction():
             locks.order(db.session, order_id).payment_error = PAYMENT_FAILED_MESSAGE
         raise
-    if not record_session(order_id, session.id, session.url):
-        expire_quietly(session.id)
+    record_session(order_id, session.id, session.url)
 
 
 def record_session(order_id: int, session_id: str, url: str) -> bool:
-    """Store the session; returns False if the hold ended meanwhile (session then to expire)."""
+    """Store the session; if the hold ended meanwhile, promise to close it again (returns False)."""
     with write_transaction():
         order = locks.order(db.session, order_id)
         if order.stripe_session_id is None:
@@ -77,14 +76,10 @@ def record_session(order_id: int, session_id: str, url: str) -> bool:
         if order.status == OrderStatus.RESERVED and holds_at(order, now()):
             transition(order, OrderStatus.PAYMENT_PROCESSING, reason="checkout session created",
                        actor="system:payments")
-        return order.status == OrderStatus.PAYMENT_PROCESSING
-
-
-def expire_quietly(session_id: str) -> None:
-    try:
-        gateway.expire_session(session_id)
-    except stripe.InvalidRequestError:
-        pass  # no longer open: completed (the webhook decides) or already expired
+        if order.status != OrderStatus.PAYMENT_PROCESSING:
+            promise(order, ObligationKind.EXPIRE_SESSION)
+            return False
+        return True
 
 
 # --- a payment arrived ----------------------------------------------------------
@@ -149,11 +144,6 @@ def refundable(order: Order) -> bool:
     return order.status == OrderStatus.CONFIRMED and order.payment_intent_id is not None and order.refund_id is None
 
 
-def refund_later(order_id: int | None) -> None:
-    if order_id is not None:
-        queue.enqueue("eventsite.tasks.refund_late_payment", order_id)
-
-
 def refund_late_payment(order_id: int) -> None:
     """A payment arrived for an order with no capacity left; give it back."""
     if _refund(order_id, due=owes_refund, reason="paid late with no capacity left", actor="system:payments"):
@@ -166,17 +156,6 @@ def refund_order(order_id: int, actor: str) -> Order:
     if order is None:
         raise Conflict("Only a paid, not yet refunded order can be refunded.")
     return order
-
-
-def retry_owed_refunds(batch: int) -> None:
-    """Late payments with no capacity whose refund has not gone through yet."""
-    owed = db.session.scalars(
-        select(Order.id).where(Order.status.in_((OrderStatus.EXPIRED, OrderStatus.CANCELLED)),
-                               Order.payment_intent_id.is_not(None), Order.refund_id.is_(None)).limit(batch)
-    ).all()
-    db.session.rollback()
-    for order_id in owed:
-        refund_later(order_id)
 
 
 def _refund(order_id: int, *, due, reason: str, actor: str) -> Order | None:

@@ -15,7 +15,8 @@ from ..domain import capacity, locks, rules
 from ..domain.clock import now as clock_now
 from ..domain.errors import AllReserved, HoldExpired, InvalidRequest, SalesClosed, SoldOut
 from ..domain.holds import lapsed_at
-from ..domain.models import Event, Order, OrderItem, OrderStatus
+from ..domain.models import Event, ObligationKind, Order, OrderItem, OrderStatus
+from ..domain.obligations import promise
 from ..domain.state_machine import transition
 from ..infra.db import db
 from ..infra.transactions import write_transaction
@@ -91,14 +92,17 @@ def _validate(event: Event, quantities: Mapping[int, int], email: str, at: datet
 def release(order: Order, *, actor: str) -> Order:
     """The holder (or organizer) gives the tickets back: the one release rule.
 
-    A live hold becomes ``cancelled`` (again: no change). A hold that already
-    lapsed is expired, not released: refused with HoldExpired, nothing changed
-    (the expiry job or sweep writes ``expired``). Paid or refunded: refused.
+    A live hold becomes ``cancelled`` (again: no change), and its checkout
+    session is promised to be closed at the provider, so it can no longer be
+    paid. A hold that already lapsed is expired, not released: refused with
+    HoldExpired, nothing changed (the expiry job or sweep writes ``expired``).
+    Paid or refunded: refused.
     """
     order_id = order.id
     with write_transaction():
         order = locks.order(db.session, order_id)
         if lapsed_at(order, clock_now()):
             raise HoldExpired("This hold has already expired; there is nothing to release.")
-        transition(order, OrderStatus.CANCELLED, reason="hold released", actor=actor)
+        if transition(order, OrderStatus.CANCELLED, reason="hold released", actor=actor) and order.stripe_session_id:
+            promise(order, ObligationKind.EXPIRE_SESSION)
     return order

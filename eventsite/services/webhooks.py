@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 
+import stripe
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import locks
 from ..domain.clock import now
-from ..domain.models import HOLDING_STATUSES, Order, OrderStatus, WebhookEvent
+from ..domain.models import HOLDING_STATUSES, ObligationKind, Order, OrderStatus, WebhookEvent
+from ..domain.obligations import promise
 from ..domain.state_machine import transition
+from ..gateways import stripe as gateway
 from ..infra.db import db
 from ..infra.transactions import write_transaction
-from .paying import confirm_payment, keep_for_pending_payment, refund_later
+from .paying import confirm_payment, keep_for_pending_payment
 
 log = logging.getLogger(__name__)
 
@@ -47,58 +50,65 @@ def apply_event(event) -> str:
                 raise _Duplicate from error
             if event.type not in HANDLED:
                 return "ignored"
-            refund_id = _apply_locked(event.type, event.data.object.to_dict(), ACTOR)
+            _apply_locked(event.type, event.data.object.to_dict(), ACTOR)
     except _Duplicate:
         return "duplicate"
-    refund_later(refund_id)
     return "applied"
 
 
-def apply_session(kind: str, session: dict, *, actor: str) -> None:
-    """Apply what Stripe said about a session when we asked it (at hold expiry)."""
-    with write_transaction():
-        refund_id = _apply_locked(kind, session, actor)
-    refund_later(refund_id)
+def settle_session(session_id: str, *, actor: str) -> None:
+    """Close a session at Stripe; if it was paid (or a delayed payment is pending)
+    apply that first, so the payment wins over the expiry or release."""
+    db.session.rollback()  # no transaction stays open across the network call
+    try:
+        session = gateway.expire_session(session_id)
+    except stripe.InvalidRequestError:  # not open any more
+        session = gateway.retrieve_session(session_id)
+    if session.status == "complete":
+        with write_transaction():
+            _apply_locked("checkout.session.completed", session.to_dict(), actor)
 
 
-def _apply_locked(kind: str, session: dict, actor: str) -> int | None:
+def _apply_locked(kind: str, session: dict, actor: str) -> None:
     token = session.get("client_reference_id") or (session.get("metadata") or {}).get("order_token")
     order = locks.order_by_token(db.session, token)
     if order is None:
         log.warning("Stripe session %s names no known order", session.get("id"))
-        return None
+        return
     if order.stripe_session_id is None:
         order.stripe_session_id = session["id"]
-    return _apply(kind, session, order, actor)
+    _apply(kind, session, order, actor)
 
 
-def _apply(kind: str, session: dict, order: Order, actor: str) -> int | None:
-    """Apply one event to its locked order; returns the order id if it must be refunded."""
+def _apply(kind: str, session: dict, order: Order, actor: str) -> None:
+    """Apply one event to its locked order (a refund it makes owed is promised with it)."""
     settled = order.status in (OrderStatus.CONFIRMED, OrderStatus.REFUNDED)
     if kind == "checkout.session.completed" and session.get("payment_status") != "paid":
         # A delayed method (bank debit) was submitted: keep the hold until its outcome.
         if not settled and keep_for_pending_payment(order):
             order.payment_pending = True
-        return None
+        return
     if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
         if settled:
-            return None  # applied already (through another event, or the check at expiry)
+            return  # applied already (through another event, or the check at expiry)
         order.payment_intent_id = session.get("payment_intent")
+        # Confirm while a pending debit still keeps its hold: an on-time debit is no late payment.
+        confirmed = confirm_payment(order.id, reason=f"paid ({kind})", actor=actor)
         order.payment_pending = False
-        if confirm_payment(order.id, reason=f"paid ({kind})", actor=actor):
+        if confirmed:
             order.payment_error = None
-            return None
+            return
         order.payment_error = "Paid after the hold ended and no tickets were left: refunded automatically."
-        return order.id
+        promise(order, ObligationKind.REFUND_PAYMENT)
+        return
     if settled:
-        return None
+        return
     if kind == "checkout.session.async_payment_failed":
         order.payment_pending = False
         order.payment_error = "Your bank payment did not go through."
         if order.status in HOLDING_STATUSES:
             transition(order, OrderStatus.EXPIRED, reason="delayed payment failed", actor=actor)
-        return None
+        return
     # checkout.session.expired: no payment can start any more.
     if order.status in HOLDING_STATUSES and not order.payment_pending:
         transition(order, OrderStatus.EXPIRED, reason="checkout session expired", actor=actor)
-    return None

@@ -13,7 +13,8 @@ from eventsite import create_app
 from eventsite.domain.models import Base, UTCDateTime
 from eventsite.infra.db import db
 
-TABLES = {"organizers", "events", "ticket_types", "orders", "order_items", "order_events", "webhook_events"}
+TABLES = {"organizers", "events", "ticket_types", "orders", "order_items", "order_events", "webhook_events",
+          "obligations"}
 
 
 @pytest.fixture

@@ -36,3 +36,11 @@ def test_a_real_stripe_key_without_its_webhook_secret_does_not_start(tmp_path):
     real = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_y", "SECRET_KEY": "s"}
     config = load(str(tmp_path), real)
     assert config["STRIPE_WEBHOOK_SECRET"] == "whsec_y"
+
+
+def test_job_ids_are_named_per_installation(tmp_path):
+    one = load(str(tmp_path), {"SECRET_KEY": "one"})["JOB_ID_PREFIX"]
+    assert one.startswith("es-") and one != load(str(tmp_path), {"SECRET_KEY": "two"})["JOB_ID_PREFIX"]
+    assert load(str(tmp_path), {"SECRET_KEY": "one", "JOB_ID_PREFIX": "shop_a"})["JOB_ID_PREFIX"] == "shop_a"
+    with pytest.raises(SettingsError, match="JOB_ID_PREFIX='a:b'"):
+        load(str(tmp_path), {"SECRET_KEY": "one", "JOB_ID_PREFIX": "a:b"})

@@ -6,8 +6,9 @@ import re
 from datetime import timedelta
 
 from eventsite.domain.models import OrderStatus
+from eventsite.infra import queue as job_queue
 from eventsite.readmodels import availability
-from eventsite.services import expiry
+from eventsite.services import expiry, obligations
 
 S = OrderStatus
 HOLD = timedelta(minutes=15)
@@ -62,7 +63,8 @@ def test_decline_keeps_the_hold_until_it_lapses_then_the_expiry_job_closes_the_s
 
     assert run_due() == []  # the expiry job waits for expires_at
     frozen.advance(HOLD)
-    assert run_due() == [f"expire-order-{order.id}"]
+    # Named in this installation's namespace, at the whole second of expiry (never before it).
+    assert run_due() == [job_queue.job_id(f"expire-order-{order.id}-{int(order.expires_at.timestamp())}")]
 
     expired = reload_order(order.id)
     assert expired.status == S.EXPIRED and _expired_by(expired, "system:expiry-job")
@@ -143,6 +145,8 @@ def test_async_payment_pending_keeps_the_hold_then_succeeds(
     devstripe.wait_delivered("checkout.session.async_payment_succeeded")
     confirmed = reload_order(order.id)
     assert confirmed.status == S.CONFIRMED and not confirmed.payment_pending
+    # On time (the pending debit kept the hold): a plain payment, not the late-payment rule.
+    assert confirmed.history[-1].reason == "paid (checkout.session.async_payment_succeeded)"
     assert availability.figures(event_id)[ga].sold == 2
 
 
@@ -339,9 +343,14 @@ def test_a_refund_that_failed_is_retried_by_the_sweep(
     run_jobs("default")
     owed = reload_order(order.id)
     assert owed.status == S.EXPIRED and owed.refund_id is None and owed.payment_intent_id
+    with app.app_context():  # the promise stands, with what went wrong, due again after a backoff
+        [promised] = obligations.pending()
+        assert (promised.kind.value, promised.order_id, promised.attempts) == ("refund_payment", order.id, 1)
+        assert "did not refund" in promised.last_error and promised.due_at > frozen.now()
     rq_redis.flushdb()  # even if the queued retries were lost
 
     settings(DEVSTRIPE_URL=devstripe.url)
+    frozen.advance(timedelta(minutes=5))  # the next sweep
     app.test_cli_runner().invoke(args=["jobs", "sweep"])
     run_jobs("default")
     refunded = reload_order(order.id)

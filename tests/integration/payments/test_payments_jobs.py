@@ -75,10 +75,10 @@ def test_schedule_registers_the_sweep_once_and_the_scheduler_runs_it(
     with app.app_context():
         scheduler = job_queue.scheduler()
         [sweep] = list(scheduler.get_jobs())
-        assert sweep.id == job_queue.SWEEP_JOB_ID and sweep.meta["interval"] == 120
+        assert sweep.id == job_queue.sweep_job_id() and sweep.meta["interval"] == 120
         frozen.advance(HOLD)
         scheduler.enqueue_jobs()  # what `rqscheduler` does when the sweep is due
-        assert [j.id for j in list(scheduler.get_jobs())] == [job_queue.SWEEP_JOB_ID]  # and it repeats
+        assert [j.id for j in list(scheduler.get_jobs())] == [job_queue.sweep_job_id()]  # and it repeats
     run_jobs("cleanup")
     assert reload_order(order.id).status == OrderStatus.EXPIRED
 

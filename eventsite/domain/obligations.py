@@ -1,0 +1,44 @@
+"""Promising work for later, in the caller's transaction (with the change that causes it).
+
+A promise is made once per kind and order: making it again changes nothing.
+Jobs do the work (``services.obligations``); the database remembers it.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from .clock import now as clock_now
+from .models import Obligation, ObligationKind, Order
+
+# Retries back off from 10 s to an hour: a provider outage is waited out, not hammered.
+FIRST_RETRY, LAST_RETRY = timedelta(seconds=10), timedelta(hours=1)
+# How long a worker may take one before another may assume it died and retry.
+LEASE = timedelta(minutes=5)
+
+
+_PROMISED = "eventsite.promised_obligations"  # session.info: ids promised in this transaction
+
+
+def promise(order: Order, kind: ObligationKind, *, due_at: datetime | None = None) -> Obligation:
+    """Promise ``kind`` of work for ``order`` (the caller holds its lock), due now unless said."""
+    session: Session = object_session(order)
+    existing = session.scalar(select(Obligation).where(Obligation.kind == kind, Obligation.order_id == order.id))
+    if existing is not None:
+        return existing
+    obligation = Obligation(kind=kind, order_id=order.id, due_at=due_at or clock_now())
+    session.add(obligation)
+    session.flush()  # its id, for whoever makes it prompt after the commit
+    session.info.setdefault(_PROMISED, []).append(obligation.id)
+    return obligation
+
+
+def take_promised(session: Session) -> list[int]:
+    """The obligation ids promised since the last call (and forget them)."""
+    return session.info.pop(_PROMISED, None) or []
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LAST_RETRY)
