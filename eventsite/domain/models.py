@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -207,6 +206,7 @@ class Order(Base):
     history: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
     )
+    anomalies: Mapped[list[PaymentAnomaly]] = relationship(order_by="PaymentAnomaly.id", viewonly=True)
 
     @property
     def total(self) -> int:
@@ -253,7 +253,8 @@ class OrderEvent(Base):
 
 class ObligationKind(enum.StrEnum):
     EXPIRE_SESSION = "expire_session"  # close the order's checkout session: no payment may start any more
-    REFUND_PAYMENT = "refund_payment"  # money taken for an order that could not be confirmed goes back
+    REFUND_PAYMENT = "refund_payment"  # a late payment that found no tickets goes back
+    REFUND_ANOMALY = "refund_anomaly"  # money taken by a payment that did not match its order goes back
 
 
 class Obligation(Base):
@@ -263,16 +264,18 @@ class Obligation(Base):
 
     __tablename__ = "obligations"
     __table_args__ = (
-        UniqueConstraint("kind", "order_id"),  # each promise is made once per order
         Index("ix_obligations_pending_by_due", "due_at",
               postgresql_where=text("done_at IS NULL"), sqlite_where=text("done_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What makes a promise the same promise ("expire_session:order:7", "refund_anomaly:pi_..."): made once.
+    key: Mapped[str] = mapped_column(String(300), unique=True)
     kind: Mapped[ObligationKind] = mapped_column(
         Enum(ObligationKind, native_enum=False, create_constraint=True, length=40, name="obligation_kind",
              values_callable=lambda kinds: [k.value for k in kinds]))
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    anomaly_id: Mapped[int | None] = mapped_column(ForeignKey("payment_anomalies.id"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # A worker that took it holds it until then; past it (the worker died) anyone may retry.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -281,7 +284,25 @@ class Obligation(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
-    order: Mapped[Order] = relationship()
+    order: Mapped[Order | None] = relationship()
+    anomaly: Mapped[PaymentAnomaly | None] = relationship()
+
+
+class PaymentAnomaly(Base):
+    """A signed payment event that did not match the order it named (another session,
+    another amount or currency, no payment): it never confirms; its organizer sees it,
+    and money it took is refunded (an obligation)."""
+
+    __tablename__ = "payment_anomalies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    session_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(40))  # foreign_session, amount, currency, no_payment_intent, ...
+    detail: Mapped[str] = mapped_column(Text)
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    refund_id: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class WebhookEvent(Base):

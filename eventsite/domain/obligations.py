@@ -5,13 +5,13 @@ Jobs do the work (``services.obligations``); the database remembers it.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from .clock import now as clock_now
-from .models import Obligation, ObligationKind, Order
+from .models import Obligation, ObligationKind, Order, PaymentAnomaly
 
 # Retries back off from 10 s to an hour: a provider outage is waited out, not hammered.
 FIRST_RETRY, LAST_RETRY = timedelta(seconds=10), timedelta(hours=1)
@@ -22,13 +22,23 @@ LEASE = timedelta(minutes=5)
 _PROMISED = "eventsite.promised_obligations"  # session.info: ids promised in this transaction
 
 
-def promise(order: Order, kind: ObligationKind, *, due_at: datetime | None = None) -> Obligation:
-    """Promise ``kind`` of work for ``order`` (the caller holds its lock), due now unless said."""
-    session: Session = object_session(order)
-    existing = session.scalar(select(Obligation).where(Obligation.kind == kind, Obligation.order_id == order.id))
+def promise(order: Order, kind: ObligationKind) -> Obligation:
+    """Promise ``kind`` of work for ``order`` (the caller holds its lock), due now."""
+    return _promise(object_session(order), f"{kind.value}:order:{order.id}", kind=kind, order_id=order.id)
+
+
+def promise_anomaly_refund(session: Session, anomaly: PaymentAnomaly) -> Obligation:
+    """Promise to give back what a payment that matched no order took (once per payment)."""
+    session.flush()  # the anomaly's id
+    return _promise(session, f"{ObligationKind.REFUND_ANOMALY.value}:{anomaly.payment_intent_id}",
+                    kind=ObligationKind.REFUND_ANOMALY, order_id=anomaly.order_id, anomaly_id=anomaly.id)
+
+
+def _promise(session: Session, key: str, **fields) -> Obligation:
+    existing = session.scalar(select(Obligation).where(Obligation.key == key))
     if existing is not None:
         return existing
-    obligation = Obligation(kind=kind, order_id=order.id, due_at=due_at or clock_now())
+    obligation = Obligation(key=key, due_at=clock_now(), **fields)
     session.add(obligation)
     session.flush()  # its id, for whoever makes it prompt after the commit
     session.info.setdefault(_PROMISED, []).append(obligation.id)

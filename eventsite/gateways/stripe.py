@@ -82,9 +82,13 @@ def expire_session(session_id: str):
     return client().v1.checkout.sessions.expire(session_id)
 
 
-def refund(payment_intent_id: str, order_token: str):
+def refund_payment_intent(payment_intent_id: str, *, key: str, metadata: dict | None = None):
+    """Refund a payment in full; ``key`` makes a retried refund the same refund."""
     return client().v1.refunds.create(
-        {"payment_intent": payment_intent_id, "reason": "requested_by_customer",
-         "metadata": {"order_token": order_token}},
-        {"idempotency_key": f"refund-{order_token}"},
-    )
+        {"payment_intent": payment_intent_id, "reason": "requested_by_customer", "metadata": metadata or {}},
+        {"idempotency_key": key})
+
+
+def refund(payment_intent_id: str, order_token: str):
+    return refund_payment_intent(payment_intent_id, key=f"refund-{order_token}",
+                                 metadata={"order_token": order_token})

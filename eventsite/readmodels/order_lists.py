@@ -63,7 +63,8 @@ def orders_page(event_id: int, filters: OrderFilter, number: int = 1, *, clamp: 
     if clamp:
         number = min(max(1, number), max(1, math.ceil(total / PER_PAGE)))
     orders = db.session.scalars(
-        select(Order).where(*criteria).options(selectinload(Order.items).selectinload(OrderItem.ticket_type))
+        select(Order).where(*criteria).options(selectinload(Order.items).selectinload(OrderItem.ticket_type),
+                                               selectinload(Order.anomalies))
         .order_by(Order.created_at.desc(), Order.id.desc()).limit(PER_PAGE).offset((number - 1) * PER_PAGE)
     )
     return Page(list(orders), number, total)

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.clock import now
-from ..domain.models import Obligation, ObligationKind, Order
+from ..domain.models import Obligation, ObligationKind
 from ..domain.obligations import LEASE, retry_delay, take_promised
 from ..infra import queue, transactions
 from ..infra.db import db
@@ -27,16 +27,21 @@ ACTOR = "system:obligations"
 TASK = "eventsite.tasks.work_obligation"
 
 
-def _expire_session(order: Order) -> None:
-    if order.stripe_session_id:
-        webhooks.settle_session(order.stripe_session_id, actor=ACTOR)
+def _expire_session(obligation: Obligation) -> None:
+    if session_id := obligation.order.stripe_session_id:
+        webhooks.settle_session(session_id, actor=ACTOR)
 
 
-def _refund_payment(order: Order) -> None:
-    paying.refund_late_payment(order.id)
+def _refund_payment(obligation: Obligation) -> None:
+    paying.refund_late_payment(obligation.order_id)
 
 
-_ACTIONS = {ObligationKind.EXPIRE_SESSION: _expire_session, ObligationKind.REFUND_PAYMENT: _refund_payment}
+def _refund_anomaly(obligation: Obligation) -> None:
+    paying.refund_anomaly(obligation.anomaly_id)
+
+
+_ACTIONS = {ObligationKind.EXPIRE_SESSION: _expire_session, ObligationKind.REFUND_PAYMENT: _refund_payment,
+            ObligationKind.REFUND_ANOMALY: _refund_anomaly}
 
 
 def _due(at):
@@ -54,11 +59,11 @@ def work(obligation_id: int) -> bool:
         if obligation is None:
             return False
         obligation.claimed_until = at + LEASE
-        kind, order_id = obligation.kind, obligation.order_id
+        kind = obligation.kind
     try:
-        _ACTIONS[kind](db.session.get(Order, order_id))
+        _ACTIONS[kind](db.session.get(Obligation, obligation_id))
     except Exception as error:  # recorded and retried later: the promise stands
-        log.warning("obligation %s (%s, order %s) failed: %s", obligation_id, kind.value, order_id, error)
+        log.warning("obligation %s (%s) failed: %s", obligation_id, kind.value, error)
         _record(obligation_id, error=error)
         return False
     _record(obligation_id, error=None)

@@ -11,7 +11,7 @@ from ..domain import capacity, locks
 from ..domain.clock import now
 from ..domain.errors import Conflict, HoldExpired, NotReserved, PaymentProviderError
 from ..domain.holds import holds_at, lapsed_at
-from ..domain.models import HOLDING_STATUSES, ObligationKind, Order, OrderStatus
+from ..domain.models import HOLDING_STATUSES, ObligationKind, Order, OrderStatus, PaymentAnomaly
 from ..domain.obligations import promise
 from ..domain.state_machine import transition
 from ..gateways import stripe as gateway
@@ -148,6 +148,18 @@ def refund_late_payment(order_id: int) -> None:
     """A payment arrived for an order with no capacity left; give it back."""
     if _refund(order_id, due=owes_refund, reason="paid late with no capacity left", actor="system:payments"):
         log.info("order %s refunded automatically", order_id)
+
+
+def refund_anomaly(anomaly_id: int) -> None:
+    """Give back what a payment that matched no order took (idempotent at the provider)."""
+    anomaly = db.session.get(PaymentAnomaly, anomaly_id)
+    if anomaly is None or anomaly.refund_id or not anomaly.payment_intent_id:
+        return
+    intent = anomaly.payment_intent_id
+    db.session.rollback()  # no transaction stays open across the network call
+    refund = gateway.refund_payment_intent(intent, key=f"refund-anomaly-{intent}")
+    with write_transaction():
+        db.session.get(PaymentAnomaly, anomaly_id).refund_id = refund.id
 
 
 def refund_order(order_id: int, actor: str) -> Order:

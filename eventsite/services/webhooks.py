@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 
 import stripe
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import locks
 from ..domain.clock import now
-from ..domain.models import HOLDING_STATUSES, ObligationKind, Order, OrderStatus, WebhookEvent
-from ..domain.obligations import promise
+from ..domain.models import HOLDING_STATUSES, ObligationKind, Order, OrderStatus, PaymentAnomaly, WebhookEvent
+from ..domain.obligations import promise, promise_anomaly_refund
 from ..domain.state_machine import transition
 from ..gateways import stripe as gateway
 from ..infra.db import db
@@ -37,10 +38,15 @@ class _Duplicate(Exception):
     pass
 
 
+PAYING = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
+
+
 def apply_event(event) -> str:
     """Apply one verified event; returns what happened ("applied", "duplicate", "ignored").
 
     Any other failure propagates (the caller answers 5xx, Stripe delivers again)."""
+    session = event.data.object.to_dict()
+    retrieved = _retrieve_if_unrecorded(event.type, session)
     try:
         with write_transaction():
             db.session.add(WebhookEvent(id=event.id, type=event.type, received_at=now()))
@@ -50,7 +56,7 @@ def apply_event(event) -> str:
                 raise _Duplicate from error
             if event.type not in HANDLED:
                 return "ignored"
-            _apply_locked(event.type, event.data.object.to_dict(), ACTOR)
+            _apply_locked(event.type, session, ACTOR, retrieved=retrieved)
     except _Duplicate:
         return "duplicate"
     return "applied"
@@ -66,18 +72,72 @@ def settle_session(session_id: str, *, actor: str) -> None:
         session = gateway.retrieve_session(session_id)
     if session.status == "complete":
         with write_transaction():
-            _apply_locked("checkout.session.completed", session.to_dict(), actor)
+            session = session.to_dict()
+            _apply_locked("checkout.session.completed", session, actor, retrieved=session)
 
 
-def _apply_locked(kind: str, session: dict, actor: str) -> None:
-    token = session.get("client_reference_id") or (session.get("metadata") or {}).get("order_token")
-    order = locks.order_by_token(db.session, token)
-    if order is None:
-        log.warning("Stripe session %s names no known order", session.get("id"))
+def _token(session: dict) -> str | None:
+    return session.get("client_reference_id") or (session.get("metadata") or {}).get("order_token")
+
+
+def _retrieve_if_unrecorded(kind: str, session: dict) -> dict | None:
+    """An event for an order with no session recorded yet is believed only as far as
+    the provider confirms it: the session retrieved by its id (before any lock)."""
+    if kind not in HANDLED:
+        return None
+    recorded = db.session.scalar(select(Order.stripe_session_id).where(Order.token == _token(session)))
+    db.session.rollback()  # no transaction stays open across the network call
+    if recorded is not None:
+        return None
+    try:
+        return gateway.retrieve_session(session["id"]).to_dict()
+    except stripe.InvalidRequestError:  # no such session at the provider: not ours
+        return None
+
+
+def _apply_locked(kind: str, session: dict, actor: str, *, retrieved: dict | None) -> None:
+    """Apply an event to the order it names, if its contents are the order's; otherwise
+    record an anomaly for the organizer and give back any money it took."""
+    order = locks.order_by_token(db.session, _token(session))
+    problem = _mismatch(kind, session, order, retrieved) if order else ("unknown_order", "It names no known order.")
+    if problem is None:
+        if order.stripe_session_id is None:
+            order.stripe_session_id = session["id"]
+        _apply(kind, retrieved or session, order, actor)
         return
-    if order.stripe_session_id is None:
-        order.stripe_session_id = session["id"]
-    _apply(kind, session, order, actor)
+    log.warning("Stripe session %s does not match its order: %s", session.get("id"), problem[1])
+    if kind not in PAYING:
+        return  # an expiry or failure of a session that is not the order's changes nothing
+    anomaly = PaymentAnomaly(order_id=order.id if order else None, session_id=str(session.get("id")),
+                             kind=problem[0], detail=problem[1], payment_intent_id=session.get("payment_intent"))
+    db.session.add(anomaly)
+    # Money that belongs to no order goes back; a payment of another order's session is that order's.
+    someones = db.session.scalar(select(Order.id).where(Order.stripe_session_id == anomaly.session_id))
+    if anomaly.payment_intent_id and _took_money(kind, session) and someones is None:
+        promise_anomaly_refund(db.session, anomaly)
+
+
+def _took_money(kind: str, session: dict) -> bool:
+    return kind == "checkout.session.async_payment_succeeded" or session.get("payment_status") == "paid"
+
+
+def _mismatch(kind: str, session: dict, order: Order, retrieved: dict | None) -> tuple[str, str] | None:
+    """(kind, what is wrong) if the event is not about this order's payment, else None."""
+    if order.stripe_session_id is not None and order.stripe_session_id != session.get("id"):
+        return "foreign_session", f"Session {session.get('id')} is not this order's session."
+    if order.stripe_session_id is None and (retrieved is None or retrieved.get("id") != session.get("id")
+                                            or _token(retrieved) != order.token):
+        return "unknown_session", f"Session {session.get('id')} was not created for this order."
+    if kind not in PAYING:
+        return None
+    paid = retrieved or session
+    if paid.get("amount_total") != order.total:
+        return "amount", f"It is for {paid.get('amount_total')} minor units; the order's total is {order.total}."
+    if str(paid.get("currency", "")).lower() != order.currency.lower():
+        return "currency", f"It is in {str(paid.get('currency')).upper()}; the order is in {order.currency}."
+    if not paid.get("payment_intent"):
+        return "no_payment_intent", "It names no payment, so nothing could ever be refunded."
+    return None
 
 
 def _apply(kind: str, session: dict, order: Order, actor: str) -> None:

@@ -126,7 +126,9 @@ SCHEMAS = {
         token=STR, event=obj(slug=STR, title=STR),
         links=obj(self=ref("Link"), checkout=ref("Link"), release=ref("Link")),
     )]},
-    "OrganizerOrder": {"allOf": [ref("Order"), obj(id=INT)]},
+    "OrganizerOrder": {"allOf": [ref("Order"), obj(id=INT, anomalies={
+        "type": "array", "description": "Signed payment events that did not match the order; none confirmed it.",
+        "items": obj(kind=STR, detail=STR, session_id=STR, at=TIME, refunded=BOOL)})]},
     "OrderPage": obj(orders={"type": "array", "items": ref("OrganizerOrder")}, page=INT, per_page=INT,
                      total=COUNT, next=STR_OR_NULL),
     "Figures": obj(

@@ -119,7 +119,9 @@ def reservation(o: Order, at: datetime) -> dict:
 
 
 def organizer_order(o: Order, at: datetime) -> dict:
-    return {"id": o.id, **order(o, at)}
+    anomalies = [{"kind": a.kind, "detail": a.detail, "session_id": a.session_id, "at": iso(a.at),
+                  "refunded": a.refund_id is not None} for a in o.anomalies]
+    return {"id": o.id, **order(o, at), "anomalies": anomalies}
 
 
 def _link(endpoint: str, method: str, **values) -> dict:
