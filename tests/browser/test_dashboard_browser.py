@@ -1,6 +1,6 @@
 """In Chromium: an organizer sets up an event from the dashboard, a buyer reserves in the shop in a second
 browser, and the organizer's next poll shows the hold; after the buyer pays on the (dev) hosted checkout
-page, the next poll shows the sale."""
+page, the next poll shows the sale; a refund the provider refuses is shown to the organizer."""
 from __future__ import annotations
 
 import re
@@ -19,7 +19,7 @@ def figure(page, row: str, name: str):
 
 @pytest.mark.browser
 def test_organizer_sets_up_an_event_and_sees_the_hold_then_the_sale(
-        app, live_server, browser, page, monkeypatch, devstripe, run_jobs):
+        app, live_server, browser, page, monkeypatch, devstripe, run_jobs, settings):
     monkeypatch.setitem(app.config, "AVAILABILITY_POLL_SECONDS", 1)
     with app.app_context():
         add_organizer("org@example.test")
@@ -89,6 +89,18 @@ def test_organizer_sets_up_an_event_and_sees_the_hold_then_the_sale(
     expect(figure(page, "Standing", "available")).to_have_text("49")
     page.screenshot(path=str(ARTIFACTS / "dashboard-sale.png"), full_page=True)
     buyer.context.close()
+
+    # A refund the payment provider refuses is shown in place, and the order stays paid.
+    settings(DEVSTRIPE_URL="http://127.0.0.1:1")
+    page.click("text=Orders")
+    page.locator("#main table a").first.click()  # newest first: the paid order
+    expect(page.locator("h1 .status")).to_have_text("confirmed")
+    order_page = page.url
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button:has-text('Refund order')")
+    expect(page.get_by_text("The payment provider did not refund this order")).to_be_visible()
+    page.goto(order_page)
+    expect(page.locator("h1 .status")).to_have_text("confirmed")
 
 
 def reserve_in_shop(buyer, live_server: str, *, standing: str, balcony: str) -> None:
