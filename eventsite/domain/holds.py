@@ -2,7 +2,8 @@
 hold tickets at instant t, and what is it, as shown at t?".
 
 A hold counts while it has not lapsed (``expires_at > t``), or while a
-submitted delayed payment (bank debit) awaits its outcome. From its expiry
+submitted delayed payment (bank debit) awaits its outcome, for at most the
+event's pending-payment limit (``pending_until > t``). From its expiry
 instant a lapsed hold is *shown* as expired everywhere (pages, API, CSV,
 figures, filters), whether or not a job has written ``expired`` yet.
 Each rule has a Python form (one loaded order) and an SQL form (queries).
@@ -21,15 +22,26 @@ def holds_clause(at):
     return and_(
         Order.status.in_(HOLDING_STATUSES),
         or_(Order.expires_at > at,
-            and_(Order.status == OrderStatus.PAYMENT_PROCESSING, Order.payment_pending)),
+            # is_not(None) first: NULL > at is NULL, and NOT NULL would count a hold nobody set a limit for.
+            and_(Order.status == OrderStatus.PAYMENT_PROCESSING, Order.payment_pending,
+                 Order.pending_until.is_not(None), Order.pending_until > at)),
     )
 
 
 def holds_at(order: Order, at: datetime) -> bool:
     """Python twin of ``holds_clause`` for one loaded order."""
     return order.status in HOLDING_STATUSES and (
-        order.expires_at > at or (order.status == OrderStatus.PAYMENT_PROCESSING and order.payment_pending)
+        order.expires_at > at or (order.status == OrderStatus.PAYMENT_PROCESSING and order.payment_pending
+                                  and order.pending_until is not None and order.pending_until > at)
     )
+
+
+def hold_ends_at(order: Order) -> datetime:
+    """When the hold stops counting unless something happens: its expiry, or the end of
+    the time a submitted delayed payment may keep it."""
+    if order.payment_pending and order.pending_until is not None:
+        return max(order.expires_at, order.pending_until)
+    return order.expires_at
 
 
 def lapsed_at(order: Order, at: datetime) -> bool:

@@ -97,7 +97,10 @@ class Organizer(Base):
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (CheckConstraint("hold_minutes BETWEEN 1 AND 1440", name="hold_minutes_range"),)
+    __table_args__ = (
+        CheckConstraint("hold_minutes BETWEEN 1 AND 1440", name="hold_minutes_range"),
+        CheckConstraint("pending_payment_hours BETWEEN 1 AND 720", name="pending_payment_hours_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
@@ -109,6 +112,8 @@ class Event(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    # How long a submitted delayed payment (bank debit) keeps its tickets while its outcome is pending.
+    pending_payment_hours: Mapped[int] = mapped_column(Integer, default=72, server_default=text("72"))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -189,8 +194,9 @@ class Order(Base):
         )
     )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # An async payment (bank debit, ...) was submitted; the hold stays until its outcome.
+    # An async payment (bank debit, ...) was submitted; the hold stays until its outcome or pending_until.
     payment_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    pending_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     checkout_url: Mapped[str | None] = mapped_column(Text)
     payment_intent_id: Mapped[str | None] = mapped_column(String(255))

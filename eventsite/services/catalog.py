@@ -12,6 +12,7 @@ from ..infra.db import db
 from ..infra.transactions import write_transaction
 
 EVENT_FIELDS = ("title", "slug", "timezone", "venue", "description", "starts_at", "ends_at", "hold_minutes",
+                "pending_payment_hours",
                 "published")
 TICKET_TYPE_FIELDS = ("name", "price", "currency", "capacity", "per_order_limit", "sales_start", "sales_end")
 

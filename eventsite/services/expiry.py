@@ -15,7 +15,7 @@ from sqlalchemy import not_, or_, select
 
 from ..domain import locks
 from ..domain.clock import now
-from ..domain.holds import holds_at, holds_clause, lapsed_at
+from ..domain.holds import hold_ends_at, holds_at, holds_clause, lapsed_at
 from ..domain.models import HOLDING_STATUSES, Order, OrderStatus
 from ..domain.state_machine import bulk_transition, candidate_ids, transition
 from ..infra import queue
@@ -36,7 +36,7 @@ def schedule_expiry(order: Order, *, again: bool = False) -> None:
     --with-scheduler). RQ keeps whole seconds, so the time is rounded up: the job
     never runs before the instant. Without Redis only the sweep expires it, and
     availability is right meanwhile since it never counts a lapsed hold."""
-    at = _whole_second_after(order.expires_at)
+    at = _whole_second_after(hold_ends_at(order))
     if again:  # the job came early: a strictly later second, so a job id of its own
         at = max(at, _whole_second_after(now())) + timedelta(seconds=1)
     error = queue.enqueue_at(at, "eventsite.tasks.expire_order", order.id,
@@ -57,14 +57,13 @@ def ensure_sweep() -> bool:
 
 def expire_order(order_id: int) -> None:
     """The job scheduled at the hold's expiry. A hold still live (the job came early,
-    or a clock edge) gets its job again; a pending bank debit waits for its outcome."""
+    or a pending bank debit keeps it) gets its job again, at the end of its hold."""
     ensure_sweep()
     order = db.session.get(Order, order_id)
     if order is None or order.status not in HOLDING_STATUSES:
         return
     if not lapsed_at(order, now()):
-        if not order.payment_pending:
-            schedule_expiry(order, again=True)
+        schedule_expiry(order, again=True)
         return
     if order.stripe_session_id:
         webhooks.settle_session(order.stripe_session_id, actor=EXPIRY_JOB)

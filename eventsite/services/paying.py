@@ -4,6 +4,7 @@ and refunds. Network calls never happen inside a database transaction."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import stripe
 
@@ -114,7 +115,8 @@ def confirm_payment(order_id: int, *, reason: str, actor: str) -> bool:
 
 def keep_for_pending_payment(order: Order) -> bool:
     """Inside the caller's write transaction, with ``order`` locked: may this
-    order keep its tickets while its delayed payment is pending?
+    order keep its tickets while its delayed payment is pending (for at most the
+    event's pending-payment limit, from now)?
 
     A live hold simply stays. A hold that has just lapsed is revived only if
     the locked recheck finds its tickets still free: otherwise someone else may
@@ -123,11 +125,15 @@ def keep_for_pending_payment(order: Order) -> bool:
     if order.status not in HOLDING_STATUSES:
         return False
     recheck = capacity.locked_recheck(db.session, order.event_id, _wanted(order))
+    if order.payment_pending:  # told again (the check at expiry): the limit set at submission stands
+        return holds_at(order, recheck.at)
     if not holds_at(order, recheck.at) and not recheck.fits:
         return False
     if order.status == OrderStatus.RESERVED:
         transition(order, OrderStatus.PAYMENT_PROCESSING, reason="delayed payment submitted",
                    actor="system:payments")
+    order.payment_pending = True
+    order.pending_until = recheck.at + timedelta(hours=order.event.pending_payment_hours)
     return True
 
 

@@ -145,8 +145,8 @@ def _apply(kind: str, session: dict, order: Order, actor: str) -> None:
     settled = order.status in (OrderStatus.CONFIRMED, OrderStatus.REFUNDED)
     if kind == "checkout.session.completed" and session.get("payment_status") != "paid":
         # A delayed method (bank debit) was submitted: keep the hold until its outcome.
-        if not settled and keep_for_pending_payment(order):
-            order.payment_pending = True
+        if not settled:
+            keep_for_pending_payment(order)
         return
     if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
         if settled:

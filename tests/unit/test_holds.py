@@ -10,6 +10,7 @@ from eventsite.domain.holds import (
     effective_status,
     effective_status_clause,
     effective_status_is,
+    hold_ends_at,
     holds_at,
     holds_clause,
 )
@@ -20,8 +21,12 @@ T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 EXPIRES = T0 + timedelta(minutes=15)
 
 
+PENDING_UNTIL = EXPIRES + timedelta(hours=72)
+
+
 def order(status: S, *, pending: bool = False) -> Order:
-    return Order(status=status, expires_at=EXPIRES, payment_pending=pending, email="a@b.test", event_id=1)
+    return Order(status=status, expires_at=EXPIRES, payment_pending=pending, email="a@b.test", event_id=1,
+                 pending_until=PENDING_UNTIL if pending else None)
 
 
 @pytest.mark.parametrize("status", [S.RESERVED, S.PAYMENT_PROCESSING])
@@ -33,10 +38,12 @@ def test_a_hold_counts_until_its_expiry_instant_and_not_at_it(status):
     assert effective_status(held, EXPIRES) == S.EXPIRED
 
 
-def test_a_submitted_bank_debit_keeps_its_hold_past_expiry():
+def test_a_submitted_bank_debit_keeps_its_hold_past_expiry_up_to_its_limit():
     pending = order(S.PAYMENT_PROCESSING, pending=True)
     assert holds_at(pending, EXPIRES + timedelta(days=1))
     assert effective_status(pending, EXPIRES + timedelta(days=1)) == S.PAYMENT_PROCESSING
+    assert hold_ends_at(pending) == PENDING_UNTIL
+    assert not holds_at(pending, PENDING_UNTIL) and effective_status(pending, PENDING_UNTIL) == S.EXPIRED
 
 
 @pytest.mark.parametrize("status", [S.CONFIRMED, S.EXPIRED, S.CANCELLED, S.REFUNDED])
@@ -55,16 +62,18 @@ def session():
         session.add(event)
         session.flush()
         for status in S:
-            for pending in (False, True):
+            for pending, until in ((False, None), (True, PENDING_UNTIL), (True, None)):
                 if pending and status != S.PAYMENT_PROCESSING:
                     continue
-                session.add(Order(event_id=event.id, email=f"{status}{pending}@x.test", status=status,
-                                  payment_pending=pending, expires_at=EXPIRES, created_at=T0, updated_at=T0))
+                session.add(Order(event_id=event.id, email=f"{status}{pending}{until}@x.test", status=status,
+                                  payment_pending=pending, pending_until=until, expires_at=EXPIRES,
+                                  created_at=T0, updated_at=T0))
         session.commit()
         yield session
 
 
-@pytest.mark.parametrize("at", [T0, EXPIRES - timedelta(seconds=1), EXPIRES, EXPIRES + timedelta(hours=2)])
+@pytest.mark.parametrize("at", [T0, EXPIRES - timedelta(seconds=1), EXPIRES, EXPIRES + timedelta(hours=2),
+                                PENDING_UNTIL])
 def test_the_sql_forms_agree_with_the_python_forms(session, at):
     for o, holds, shown in session.execute(select(Order, holds_clause(at), effective_status_clause(at))):
         assert bool(holds) == holds_at(o, at), o.email

@@ -74,6 +74,8 @@ class EventForm(FlaskForm):
     description = TextAreaField("Description", validators=[Optional(), Length(max=10_000)])
     hold_minutes = IntegerField("Hold length (minutes)", default=15, validators=[
         InputRequired(), NumberRange(min=1, max=1440, message="A hold lasts between 1 and 1440 minutes.")])
+    pending_payment_hours = IntegerField("A submitted bank debit holds tickets for (hours)", default=72, validators=[
+        InputRequired(), NumberRange(min=1, max=720, message="Between 1 and 720 hours (30 days).")])
     published = BooleanField("Published (visible in the shop)")
 
     def values(self) -> dict:

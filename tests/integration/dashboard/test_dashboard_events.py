@@ -13,7 +13,7 @@ from eventsite.infra.db import db
 
 EVENT = {"title": "Spring Gala", "slug": "spring-gala", "timezone": "Europe/Berlin", "venue": "Hall",
          "starts_at": "2026-12-01T19:30", "ends_at": "2026-12-01T23:00", "hold_minutes": "10",
-         "description": "Dancing."}
+         "pending_payment_hours": "48", "description": "Dancing."}
 TICKET = {"name": "Early bird", "price": "25.50", "currency": "eur", "capacity": "100", "per_order_limit": "4",
           "sales_start": "2026-11-01T09:00", "sales_end": "2026-11-30T18:00"}
 
@@ -39,6 +39,7 @@ def test_create_event_in_its_time_zone(app, world, owner):
     event = event_row(app, "spring-gala")
     assert response.location == f"/dashboard/events/{event.id}"
     assert event.organizer_id == world.owner_id and not event.published and event.hold_minutes == 10
+    assert event.pending_payment_hours == 48
     # 19:30 in Berlin in December is 18:30 UTC.
     assert event.starts_at == datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
     assert event.ends_at == datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
@@ -53,6 +54,7 @@ def test_create_event_in_its_time_zone(app, world, owner):
     ({"timezone": "Mars/Olympus"}, 422, "Choose a time zone"),
     ({"ends_at": "2026-12-01T18:00"}, 422, "must end after it starts"),
     ({"hold_minutes": "0"}, 422, "between 1 and 1440"),
+    ({"pending_payment_hours": "721"}, 422, "Between 1 and 720 hours"),
     ({"title": ""}, 422, "This field is required"),
     ({"starts_at": "yesterday"}, 422, "Not a valid datetime"),
 ])

@@ -355,3 +355,29 @@ def test_a_refund_that_failed_is_retried_by_the_sweep(
     run_jobs("default")
     refunded = reload_order(order.id)
     assert refunded.status == S.REFUNDED and refunded.refund_id == devstripe.state()["refunds"][0]["id"]
+
+
+def test_a_pending_bank_debit_holds_for_the_events_limit_then_goes_the_late_payment_way(
+        app, frozen, make_event, buyer, devstripe, reload_order, ctx):
+    event_id, (ga,) = make_event({"name": "GA", "capacity": 1})
+    order = buyer.reserve(event_id, {ga: 1})
+    checkout_url = buyer.checkout(order.token)
+    devstripe.click(checkout_url, "delayed")
+    devstripe.wait_delivered("checkout.session.completed")
+    pending = reload_order(order.id)
+    assert pending.payment_pending and pending.pending_until == frozen.now() + timedelta(hours=72)
+    page = buyer.http.get(f"{buyer.url}/r/{order.token}/payment", timeout=5).text
+    assert "at the latest until" in page  # the buyer is told how long the debit keeps the tickets
+
+    frozen.advance(timedelta(hours=72) - timedelta(seconds=1))
+    assert availability.figures(event_id)[ga].available == 0
+    frozen.advance(timedelta(seconds=1))  # the limit: the tickets count as free at that instant
+    assert availability.figures(event_id)[ga].available == 1
+    assert "Expired 1 lapsed holds." in app.test_cli_runner().invoke(args=["jobs", "sweep"]).output
+    assert reload_order(order.id).status == S.EXPIRED
+
+    devstripe.click(checkout_url, "async/succeeded")  # the bank answers after all, with tickets left
+    devstripe.wait_delivered("checkout.session.async_payment_succeeded")
+    late = reload_order(order.id)
+    assert late.status == S.CONFIRMED and not late.payment_pending
+    assert late.history[-1].reason.endswith("(late payment; capacity remained)")
