@@ -379,6 +379,40 @@ def create_app(webhook_url: str, webhook_secret: str, db_path: str | os.PathLike
                 store.retry_delays = tuple(float(d) for d in settings["retry_delays"])
         return jsonify({"ok": True})
 
+    # --- what happens in the provider's own dashboard: a refund, a dispute ------
+
+    def _charge(intent: dict, **extra) -> dict:
+        return {"id": "ch_" + intent["id"].removeprefix("pi_"), "object": "charge", "payment_intent": intent["id"],
+                "amount": intent["amount"], "currency": intent["currency"], **extra}
+
+    @app.post("/_dev/payment_intents/<intent_id>/refund")
+    def refund_at_provider(intent_id: str):
+        """An operator refunds in the provider's dashboard: Stripe tells the app with charge.refunded."""
+        with store.tx():
+            intent = store.get("payment_intents", intent_id) or abort(404)
+            amount = int(request.args.get("amount", intent["amount"]))
+            refund = {"id": _id("re"), "object": "refund", "amount": amount, "currency": intent["currency"],
+                      "payment_intent": intent_id, "status": "succeeded", "reason": "requested_by_customer",
+                      "metadata": {}, "created": int(time.time())}
+            store.put("refunds", refund)
+            intent["refunded"] = amount >= intent["amount"]
+            store.put("payment_intents", intent)
+            store.emit("charge.refunded", _charge(intent, amount_refunded=amount, refunded=intent["refunded"],
+                                                  refunds={"object": "list", "data": [refund]}))
+        return jsonify(refund)
+
+    @app.post("/_dev/payment_intents/<intent_id>/dispute")
+    def dispute(intent_id: str):
+        """The buyer's bank disputes the payment: charge.dispute.created."""
+        with store.tx():
+            intent = store.get("payment_intents", intent_id) or abort(404)
+            charge = _charge(intent)
+            disputed = {"id": _id("dp"), "object": "dispute", "charge": charge["id"], "payment_intent": intent_id,
+                        "amount": intent["amount"], "currency": intent["currency"], "reason": "fraudulent",
+                        "status": "needs_response"}
+            store.emit("charge.dispute.created", disputed)
+        return jsonify(disputed)
+
     @app.post("/_dev/deliver")
     def deliver_held():
         with store.lock:

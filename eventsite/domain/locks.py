@@ -19,6 +19,13 @@ def order_by_token(session: Session, token: str | None) -> Order | None:
     return session.scalars(select(Order).where(Order.token == token).with_for_update()).one_or_none()
 
 
+def order_by_payment_intent(session: Session, payment_intent_id: str | None) -> Order | None:
+    if not payment_intent_id:
+        return None
+    return session.scalars(select(Order).where(Order.payment_intent_id == payment_intent_id)
+                           .with_for_update()).one_or_none()
+
+
 def event(session: Session, event_id: int) -> Event:
     return session.scalars(select(Event).where(Event.id == event_id).with_for_update()).one()
 

@@ -26,12 +26,15 @@ from .paying import confirm_payment, keep_for_pending_payment
 log = logging.getLogger(__name__)
 
 ACTOR = "stripe:webhook"
-HANDLED = {
+CHECKOUT = {
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
     "checkout.session.async_payment_failed",
     "checkout.session.expired",
 }
+# What happens to a payment afterwards, often in the provider's own dashboard.
+AFTERWARDS = {"charge.refunded", "refund.updated", "charge.dispute.created"}
+HANDLED = CHECKOUT | AFTERWARDS
 
 
 class _Duplicate(Exception):
@@ -54,9 +57,12 @@ def apply_event(event) -> str:
                 db.session.flush()  # a concurrent or earlier delivery holds this id
             except IntegrityError as error:
                 raise _Duplicate from error
-            if event.type not in HANDLED:
+            if event.type in AFTERWARDS:
+                _apply_afterwards(event.type, session)
+            elif event.type in CHECKOUT:
+                _apply_locked(event.type, session, ACTOR, retrieved=retrieved)
+            else:
                 return "ignored"
-            _apply_locked(event.type, session, ACTOR, retrieved=retrieved)
     except _Duplicate:
         return "duplicate"
     return "applied"
@@ -83,7 +89,7 @@ def _token(session: dict) -> str | None:
 def _retrieve_if_unrecorded(kind: str, session: dict) -> dict | None:
     """An event for an order with no session recorded yet is believed only as far as
     the provider confirms it: the session retrieved by its id (before any lock)."""
-    if kind not in HANDLED:
+    if kind not in CHECKOUT:
         return None
     recorded = db.session.scalar(select(Order.stripe_session_id).where(Order.token == _token(session)))
     db.session.rollback()  # no transaction stays open across the network call
@@ -115,6 +121,34 @@ def _apply_locked(kind: str, session: dict, actor: str, *, retrieved: dict | Non
     someones = db.session.scalar(select(Order.id).where(Order.stripe_session_id == anomaly.session_id))
     if anomaly.payment_intent_id and _took_money(kind, session) and someones is None:
         promise_anomaly_refund(db.session, anomaly)
+
+
+def _apply_afterwards(kind: str, obj: dict) -> None:
+    """A refund or a dispute of an order's payment, reported by the provider."""
+    order = locks.order_by_payment_intent(db.session, obj.get("payment_intent"))
+    if order is None:
+        log.info("%s for payment %s, which is no order's: nothing to do", kind, obj.get("payment_intent"))
+        return
+    if kind == "charge.dispute.created":
+        db.session.add(PaymentAnomaly(
+            order_id=order.id, session_id=order.stripe_session_id or "", kind="dispute",
+            payment_intent_id=order.payment_intent_id,
+            detail=f"The buyer's bank disputes this payment ({obj.get('reason', 'no reason given')}): "
+                   "respond at the payment provider."))
+        return
+    refund = (obj.get("refunds") or {}).get("data", [None])[0] if kind == "charge.refunded" else obj
+    refunded = obj.get("amount_refunded", 0) if kind == "charge.refunded" else obj.get("amount", 0)
+    if kind == "refund.updated" and obj.get("status") != "succeeded":
+        return
+    if refunded < order.total:
+        db.session.add(PaymentAnomaly(
+            order_id=order.id, session_id=order.stripe_session_id or "", kind="partial_refund",
+            payment_intent_id=order.payment_intent_id,
+            detail=f"{refunded} of {order.total} minor units were refunded at the payment provider."))
+        return
+    if order.status == OrderStatus.CONFIRMED:
+        order.refund_id = order.refund_id or (refund or {}).get("id")
+        transition(order, OrderStatus.REFUNDED, reason="refunded at the payment provider", actor=ACTOR)
 
 
 def _took_money(kind: str, session: dict) -> bool:
