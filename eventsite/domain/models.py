@@ -311,6 +311,17 @@ class PaymentAnomaly(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
+class SweepRun(Base):
+    """One run of the expiry sweep, for operators (/healthz: when it last ran)."""
+
+    __tablename__ = "sweep_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expired: Mapped[int] = mapped_column(Integer)
+
+
 class WebhookEvent(Base):
     """Each payment-provider event id is applied once (the primary key makes duplicates fail)."""
 

@@ -8,11 +8,11 @@ the tasks imports them), take ids, are idempotent, and retry with backoff.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import current_app
 from redis import RedisError
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.utils import import_attribute
 
 from .redis import connection
@@ -63,6 +63,26 @@ def enqueue_at(at: datetime, task: str, *args, name: str) -> RedisError | None:
     except RedisError as error:
         return error
     return None
+
+
+def ping() -> bool:
+    try:
+        return bool(connection().ping())
+    except RedisError:
+        return False
+
+
+def worker_heartbeats() -> list[datetime]:
+    """The last heartbeat of every registered RQ worker (they beat while idle too)."""
+    return [w.last_heartbeat.replace(tzinfo=UTC) if w.last_heartbeat.tzinfo is None else w.last_heartbeat
+            for w in Worker.all(connection=connection()) if w.last_heartbeat]
+
+
+def sweep_next_run() -> datetime | None:
+    """When rq-scheduler will next start the sweep (None: not registered)."""
+    sched = scheduler()
+    score = sched.connection.zscore(sched.scheduled_jobs_key, sweep_job_id())
+    return datetime.fromtimestamp(score, UTC) if score is not None else None
 
 
 def scheduler():

@@ -65,6 +65,8 @@ _VARIABLES: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SECRET_KEY": (str, None),  # default: generated once into instance/secret_key
     # Names this installation's jobs in a Redis shared with others (default: from SECRET_KEY).
     "JOB_ID_PREFIX": (_job_prefix, None),
+    # Set (to a writable folder) when several processes serve /metrics: prometheus_client sums them there.
+    "PROMETHEUS_MULTIPROC_DIR": (str, None),
 }
 _KEYS = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI", "HOLD_MINUTES": "HOLD_MINUTES_DEFAULT"}
 

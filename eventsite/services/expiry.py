@@ -7,6 +7,7 @@ about any open Checkout Session: a completed or pending payment wins.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 import stripe
@@ -16,9 +17,9 @@ from sqlalchemy import not_, or_, select
 from ..domain import locks
 from ..domain.clock import now
 from ..domain.holds import hold_ends_at, holds_at, holds_clause, lapsed_at
-from ..domain.models import HOLDING_STATUSES, Order, OrderStatus
+from ..domain.models import HOLDING_STATUSES, Order, OrderStatus, SweepRun
 from ..domain.state_machine import bulk_transition, candidate_ids, transition
-from ..infra import queue
+from ..infra import metrics, queue
 from ..infra.db import db
 from ..infra.transactions import write_transaction
 from . import obligations, webhooks
@@ -85,6 +86,7 @@ def sweep(batch_size: int | None = None) -> int:
     Safe to run twice at once: rows another sweep has locked are skipped, and
     expiring a session twice is harmless."""
     ensure_sweep()
+    started = time.monotonic()
     batch = batch_size or current_app.config["SWEEP_BATCH_SIZE"]
     at = now()
     lapsed = (Order.status.in_(HOLDING_STATUSES), not_(holds_clause(at)))
@@ -100,6 +102,11 @@ def sweep(batch_size: int | None = None) -> int:
         if len(ids) < batch:
             break
     obligations.work_due(batch)
+    with write_transaction():
+        db.session.add(SweepRun(started_at=at, finished_at=now(), expired=total))
+    metrics.SWEEP_RUNS.inc()
+    metrics.SWEEP_EXPIRED.inc(total)
+    metrics.SWEEP_SECONDS.observe(time.monotonic() - started)
     log.info("sweep expired %d lapsed holds", total)
     return total
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..domain.clock import now
 from ..domain.models import Obligation, ObligationKind
 from ..domain.obligations import LEASE, retry_delay, take_promised
-from ..infra import queue, transactions
+from ..infra import metrics, queue, transactions
 from ..infra.db import db
 from ..infra.transactions import write_transaction
 from . import paying, webhooks
@@ -65,8 +65,10 @@ def work(obligation_id: int) -> bool:
     except Exception as error:  # recorded and retried later: the promise stands
         log.warning("obligation %s (%s) failed: %s", obligation_id, kind.value, error)
         _record(obligation_id, error=error)
+        metrics.OBLIGATIONS_WORKED.labels(kind.value, "failed").inc()
         return False
     _record(obligation_id, error=None)
+    metrics.OBLIGATIONS_WORKED.labels(kind.value, "done").inc()
     return True
 
 

@@ -18,6 +18,7 @@ from ..domain.holds import lapsed_at
 from ..domain.models import Event, ObligationKind, Order, OrderItem, OrderStatus
 from ..domain.obligations import promise
 from ..domain.state_machine import transition
+from ..infra import metrics
 from ..infra.db import db
 from ..infra.transactions import write_transaction
 from ..readmodels import availability, lookups
@@ -34,7 +35,13 @@ def reserve(slug: str, quantities: Mapping[int, int], email: str, *, at: datetim
     new rows, so the lock covers only the recount and the commit (the rush's
     serial section), not the inserts.
     """
-    at = at or clock_now()
+    with metrics.RESERVE_SECONDS.time():
+        order = _reserve(slug, quantities, email, at or clock_now())
+    metrics.HOLDS_PLACED.inc()
+    return order
+
+
+def _reserve(slug: str, quantities: Mapping[int, int], email: str, at: datetime) -> Order:
     event = availability.catalog_event(slug, at)
     wanted = _validate(event, quantities, email, at)
     availability.refuse_early(event.id, wanted, at)

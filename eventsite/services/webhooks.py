@@ -19,6 +19,7 @@ from ..domain.models import HOLDING_STATUSES, ObligationKind, Order, OrderStatus
 from ..domain.obligations import promise, promise_anomaly_refund
 from ..domain.state_machine import transition
 from ..gateways import stripe as gateway
+from ..infra import metrics
 from ..infra.db import db
 from ..infra.transactions import write_transaction
 from .paying import confirm_payment, keep_for_pending_payment
@@ -48,6 +49,12 @@ def apply_event(event) -> str:
     """Apply one verified event; returns what happened ("applied", "duplicate", "ignored").
 
     Any other failure propagates (the caller answers 5xx, Stripe delivers again)."""
+    outcome = _apply_event(event)
+    metrics.WEBHOOK_OUTCOMES.labels(outcome).inc()
+    return outcome
+
+
+def _apply_event(event) -> str:
     session = event.data.object.to_dict()
     retrieved = _retrieve_if_unrecorded(event.type, session)
     try:

@@ -14,7 +14,7 @@ from .extensions import csrf, htmx
 
 
 def init_app(app: Flask) -> None:
-    from . import api, dashboard, payments, shop
+    from . import api, dashboard, ops, payments, shop
 
     csrf.init_app(app)
     htmx.init_app(app)
@@ -29,6 +29,6 @@ def init_app(app: Flask) -> None:
     # An order's status as shown now: a lapsed hold reads "expired" before any job has run.
     app.add_template_global(lambda order: effective_status(order, now()), "shown_status")
     # Each area registers its own blueprint and whatever it needs (login, limiter).
-    for area in (shop, payments, dashboard, api):
+    for area in (shop, payments, dashboard, api, ops):
         area.init_app(app)
     errors.register(app)

@@ -7,6 +7,7 @@ from flask import make_response, redirect, render_template, request, url_for
 
 from ...domain.models import OrderStatus
 from ...gateways import stripe as gateway
+from ...infra import metrics
 from ...readmodels.lookups import order_by_token
 from ...services import paying, webhooks
 from ..extensions import csrf
@@ -81,10 +82,12 @@ def stripe_webhook():
     try:
         event = gateway.construct_event(payload, request.headers.get("Stripe-Signature"))
     except gateway.INVALID_WEBHOOK:
+        metrics.WEBHOOK_OUTCOMES.labels("refused").inc()
         return {"error": "invalid payload or signature"}, 400
     try:
         outcome = webhooks.apply_event(event)
     except Exception:
         log.exception("webhook %s could not be applied", event.id)
+        metrics.WEBHOOK_OUTCOMES.labels("failed").inc()
         return {"error": "not applied; retry later"}, 500
     return {"received": event.id, "outcome": outcome}, 200
