@@ -1,12 +1,17 @@
 """App-wide handlers: domain errors, a busy lock and stale forms as clear HTTP answers."""
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..domain.errors import DomainError, InvalidRequest, NotFound
 from ..infra.transactions import Busy
 
+log = logging.getLogger(__name__)
+UNAVAILABLE = "The shop cannot reach its database for a moment; nothing was changed. Please try again shortly."
 STALE_FORM = "This form has expired (its security token is missing or out of date). Reload the page and try again."
 
 
@@ -43,6 +48,17 @@ def register(app: Flask) -> None:
         if wants_json():
             return {"error": {"code": "busy", "message": str(error), "fields": {}}}, 503, headers
         return render_template("error.html", message=str(error), reload=True), 503, headers
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error):
+        """The database went away (a restart, a failover): the transaction was lost whole,
+        so nothing changed; the client may retry. Other database errors stay 500s."""
+        log.warning("database unavailable: %s", error.orig)
+        headers = {"Retry-After": "5"}
+        if wants_json():
+            return {"error": {"code": "unavailable", "message": UNAVAILABLE, "fields": {}}}, 503, headers
+        return render_template("error.html", message=UNAVAILABLE, reload=True), 503, headers
 
     @app.errorhandler(CSRFError)
     def stale_form(_error: CSRFError):

@@ -57,3 +57,27 @@ def test_postgres_upgrades_and_downgrades(empty_postgres):
 
 def test_sqlite_upgrades_and_downgrades(tmp_path):
     upgrade_downgrade(f"sqlite:///{tmp_path / 'fresh.db'}")
+
+
+def test_sqlite_upgrades_a_database_with_orders_in_it(tmp_path):
+    """The quick start's database has the demo and its orders when a new migration comes:
+    rebuilding a table others point at must keep every row and every reference."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'used.db'}"})
+    with app.app_context():
+        upgrade(revision="0002_sweep_index")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO organizers (id, email, name, password_hash, created_at) "
+                                 "VALUES (1, 'o@x.test', 'O', '!', '2026-06-01 12:00:00')")
+            conn.exec_driver_sql("INSERT INTO events (id, organizer_id, slug, title, description, timezone, venue, "
+                                 "starts_at, hold_minutes, published, created_at) VALUES (1, 1, 's', 'S', '', 'UTC', "
+                                 "'', '2026-07-01 20:00:00', 15, 1, '2026-06-01 12:00:00')")
+            conn.exec_driver_sql("INSERT INTO orders (id, event_id, token, email, status, expires_at, "
+                                 "payment_pending, created_at, updated_at) VALUES (1, 1, 't', 'b@x.test', "
+                                 "'payment_processing', '2026-06-01 12:15:00', 1, '2026-06-01 12:00:00', "
+                                 "'2026-06-01 12:05:00')")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT pending_payment_hours FROM events").scalar() == 72
+            assert conn.exec_driver_sql("SELECT pending_until FROM orders").scalar().startswith("2026-06-04 12:05")
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        db.engine.dispose()
