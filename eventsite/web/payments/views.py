@@ -5,6 +5,8 @@ import logging
 
 from flask import make_response, redirect, render_template, request, url_for
 
+from ...domain.clock import now
+from ...domain.holds import effective_status
 from ...domain.models import OrderStatus
 from ...gateways import stripe as gateway
 from ...infra import metrics
@@ -63,15 +65,16 @@ def status(token: str):
     cancel URL, or a visit from the reservation page) the payment is unfinished."""
     order = order_by_token(token)
     return render_template("payments/status.html", order=order, unfinished="session_id" not in request.args,
-                           tickets=tickets(order) if order.status == OrderStatus.CONFIRMED else [])
+                           at=now(), tickets=tickets(order) if order.status == OrderStatus.CONFIRMED else [])
 
 
 @bp.get("/r/<token>/payment/poll")
 def status_poll(token: str):
-    order = order_by_token(token)
-    if order.status != OrderStatus.PAYMENT_PROCESSING:
-        return _redirect(url_for("payments.status", token=token))  # show the outcome as a whole page
-    return render_template("payments/_processing.html", order=order, unfinished=request.args.get("unfinished") == "1")
+    order, at = order_by_token(token), now()
+    if effective_status(order, at) != OrderStatus.PAYMENT_PROCESSING:
+        return _redirect(url_for("payments.status", token=token))  # the outcome (or the lapse) as a whole page
+    return render_template("payments/_processing.html", order=order, at=at,
+                           unfinished=request.args.get("unfinished") == "1")
 
 
 @bp.post("/webhooks/stripe")

@@ -381,3 +381,33 @@ def test_a_pending_bank_debit_holds_for_the_events_limit_then_goes_the_late_paym
     late = reload_order(order.id)
     assert late.status == S.CONFIRMED and not late.payment_pending
     assert late.history[-1].reason.endswith("(late payment; capacity remained)")
+
+
+def test_after_cancel_the_payment_page_counts_down_offers_pay_and_release_then_says_expired(
+        app, frozen, make_event, buyer, devstripe, reload_order):
+    event_id, (ga,) = make_event({"name": "GA", "capacity": 2})
+    order = buyer.reserve(event_id, {ga: 1})
+    checkout_url = buyer.checkout(order.token)
+    cancelled = buyer.http.get(devstripe.session(reload_order(order.id).stripe_session_id)["cancel_url"], timeout=5)
+    assert "Reserved for you (expires in" in cancelled.text and 'data-seconds-left="900"' in cancelled.text
+    assert f'href="{checkout_url}" role="button">Pay now' in cancelled.text
+    assert f'action="/r/{order.token}/release"' in cancelled.text
+
+    frozen.advance(HOLD)  # lapsed: no job has run, the page says so at once
+    page = buyer.http.get(f"{buyer.url}/r/{order.token}/payment", timeout=5).text
+    assert "This hold has expired" in page and "Reserved for you" not in page and "Pay now" not in page
+    poll = buyer.http.get(f"{buyer.url}/r/{order.token}/payment/poll?unfinished=1", timeout=5,
+                          headers={"HX-Request": "true"})
+    assert poll.headers["HX-Redirect"] == f"/r/{order.token}/payment"
+
+
+def test_release_from_the_payment_page_gives_the_tickets_back(app, make_event, buyer, devstripe, reload_order, ctx):
+    event_id, (ga,) = make_event({"name": "GA", "capacity": 1})
+    order = buyer.reserve(event_id, {ga: 1})
+    buyer.checkout(order.token)
+    page = buyer.http.get(f"{buyer.url}/r/{order.token}/payment", timeout=5).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    released = buyer.http.post(f"{buyer.url}/r/{order.token}/release", data={"csrf_token": token}, timeout=5)
+    assert released.status_code == 200 and "You released this reservation" in released.text
+    assert reload_order(order.id).status == S.CANCELLED
+    assert availability.figures(event_id)[ga].available == 1
