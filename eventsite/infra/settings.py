@@ -65,6 +65,9 @@ _VARIABLES: dict[str, tuple[Callable[[str], Any], Any]] = {
     "SECRET_KEY": (str, None),  # default: generated once into instance/secret_key
     # Names this installation's jobs in a Redis shared with others (default: from SECRET_KEY).
     "JOB_ID_PREFIX": (_job_prefix, None),
+    # The RQ job monitor at /ops/rq: HTTP basic auth with these; without a password it is not mounted.
+    "OPS_USERNAME": (str, "ops"),
+    "OPS_PASSWORD": (str, None),
     # Set (to a writable folder) when several processes serve /metrics: prometheus_client sums them there.
     "PROMETHEUS_MULTIPROC_DIR": (str, None),
 }

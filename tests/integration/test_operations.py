@@ -63,3 +63,23 @@ def test_metrics_count_reservations_orders_and_promised_work(client, make_event,
     assert grew("eventsite_reserve_seconds_count") == 2 and grew("eventsite_holds_placed_total") == 1
     assert 'eventsite_orders{status="reserved"} 1.0' in after.text
     assert "eventsite_obligations_pending 0.0" in after.text
+
+
+def test_the_job_monitor_is_for_operators_only(app, rq_redis):
+    from base64 import b64encode
+
+    from eventsite import create_app
+
+    assert app.test_client().get("/ops/rq/").status_code == 404  # no OPS_PASSWORD: not mounted at all
+    monitored = create_app({"TESTING": True, "SECRET_KEY": "s", "SQLALCHEMY_DATABASE_URI": app.config[
+        "SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"], "OPS_PASSWORD": "door-staff-only"})
+    client = monitored.test_client()
+    refused = client.get("/ops/rq/")
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Basic")
+    wrong = {"Authorization": "Basic " + b64encode(b"ops:guess").decode()}
+    assert client.get("/ops/rq/0/data/queues.json", headers=wrong).status_code == 401
+    Queue("default", connection=rq_redis).enqueue("eventsite.tasks.sweep")
+    right = {"Authorization": "Basic " + b64encode(b"ops:door-staff-only").decode()}
+    queues = client.get("/ops/rq/0/data/queues.json", headers=right)
+    assert queues.status_code == 200 and {"name": "default", "count": 1} in [
+        {k: q[k] for k in ("name", "count")} for q in queues.json["queues"]]

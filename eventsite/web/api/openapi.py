@@ -78,7 +78,8 @@ SCHEMAS = {
                          "description": "With `all_reserved`: seconds until the earliest hold lapses."},
          "retry_at": TIME},
         code={**STR, "description": "Machine-readable: not_found, invalid, sold_out, all_reserved, sales_closed, "
-              "hold_expired, not_reserved, conflict, unauthorized, too_many_requests, method_not_allowed, ..."},
+              "hold_expired, not_reserved, conflict, unauthorized, too_many_requests, method_not_allowed, busy, "
+              "unavailable, ..."},
         message={**STR, "description": "For people."},
         fields={"type": "object", "additionalProperties": STR,
                 "description": "Field path (e.g. `items[0].quantity`) to message."},
@@ -258,6 +259,14 @@ PATHS = {
                       "404": NOT_FOUND, "422": INVALID},
     })},
 }
+
+# Any operation that reads or writes the database may answer this; nothing was changed then.
+UNAVAILABLE = error("`busy` (a lock was not granted in time) or `unavailable` (the database is briefly "
+                    "unreachable): nothing was changed; try again after Retry-After seconds.",
+                    {"Retry-After": header("Seconds to wait.", required=True, schema=RETRY_AFTER["schema"])})
+for _operations in PATHS.values():
+    for _operation in _operations.values():
+        _operation["responses"].setdefault("503", UNAVAILABLE)
 
 DOCUMENT = {
     "openapi": "3.1.0",

@@ -24,13 +24,22 @@ def test_pages_outside_the_api_keep_their_html_errors(client):
     assert response.mimetype == "text/html"
 
 
-def test_a_crash_is_a_json_500_without_details(app):
-    """A real failure: the database cannot be reached."""
+def test_an_unreachable_database_is_a_json_503_to_retry(app):
     broken = create_app({
         "SECRET_KEY": "test", "RATELIMIT_ENABLED": False, "REDIS_URL": os.environ.get("TEST_REDIS_URL"),
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://root@127.0.0.1:1/nowhere",
     })
     response = broken.test_client().get(f"{API}/events")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.json["error"]["code"] == "unavailable" and "try again" in response.json["error"]["message"]
+
+
+def test_a_crash_is_a_json_500_without_details(app):
+    """A real failure (a bug): nothing of it leaks into the answer."""
+    crashing = create_app({"SECRET_KEY": "test", "RATELIMIT_ENABLED": False,
+                           "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    crashing.add_url_rule(f"{API}/crash", "crash", lambda: {"secret": 1 / 0})
+    response = crashing.test_client().get(f"{API}/crash")
     assert response.status_code == 500
     assert response.json == {"error": {"code": "internal_server_error", "fields": {},
                                        "message": "Something went wrong on our side."}}
