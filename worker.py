@@ -29,6 +29,14 @@ class AppContextMixin:
             finally:
                 db.session.remove()
 
+    def run_maintenance_tasks(self):
+        """Every --maintenance-interval: RQ's own upkeep (it restarts a scheduler that died on a
+        Redis error), and the sweep registered again if Redis lost it."""
+        super().run_maintenance_tasks()
+        with self.app.app_context():
+            expiry.ensure_sweep()
+            db.session.remove()
+
 
 class AppWorker(AppContextMixin, Worker):
     """Forks a work horse per job (production)."""

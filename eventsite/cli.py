@@ -59,6 +59,14 @@ def sweep_command() -> None:
     click.echo(f"Expired {expiry.sweep()} lapsed holds.")
 
 
+@jobs_cli.command("scheduler")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between passes.")
+def scheduler_command(interval: float) -> None:
+    """Run the scheduler (rq-scheduler's, one active by lock) that starts the periodic sweep,
+    registering the sweep again on any pass that finds it missing."""
+    queue.run_scheduler(interval, expiry.ensure_sweep)
+
+
 @jobs_cli.command("schedule")
 def schedule_command() -> None:
     """Register the periodic sweep with rq-scheduler (safe to run again)."""

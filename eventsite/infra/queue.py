@@ -8,6 +8,7 @@ the tasks imports them), take ids, are idempotent, and retry with backoff.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -89,6 +90,21 @@ def scheduler():
     from rq_scheduler import Scheduler  # imports its own CLI plumbing; only the sweep needs it
 
     return Scheduler(queue_name=CLEANUP, connection=connection())
+
+
+def run_scheduler(interval: float, before_each_run: Callable[[], object]) -> None:
+    """rq-scheduler's loop (one active scheduler, by its lock), calling ``before_each_run``
+    first on every pass: the sweep's registration is checked every ``interval`` seconds,
+    so an empty Redis loses it for one pass at most. A Redis error ends the process (to
+    be started again by its supervisor, devtools/keep-running under make run)."""
+    from rq_scheduler import Scheduler
+
+    class CheckingScheduler(Scheduler):
+        def enqueue_jobs(self):
+            before_each_run()
+            return super().enqueue_jobs()
+
+    CheckingScheduler(queue_name=CLEANUP, connection=connection(), interval=interval).run()
 
 
 def register_sweep(interval: int, start: datetime, *, replace: bool = True) -> bool:

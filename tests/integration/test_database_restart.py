@@ -17,9 +17,9 @@ from eventsite.infra.db import db
 
 
 def test_a_database_restart_is_answered_503_never_500():
-    with own_postgres() as postgres, own_redis() as redis_url:
+    with own_postgres() as postgres, own_redis() as redis:
         app = create_app({"TESTING": True, "SECRET_KEY": "s", "SQLALCHEMY_DATABASE_URI": postgres.url,
-                          "REDIS_URL": redis_url, "RATELIMIT_ENABLED": False,
+                          "REDIS_URL": redis.url, "RATELIMIT_ENABLED": False,
                           "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 4}})
         schema.recreate(app)
         with app.app_context():

@@ -56,20 +56,37 @@ def own_postgres():
             shutil.rmtree(folder, ignore_errors=True)
 
 
-@contextmanager
-def own_redis():
-    """A redis-server of our own (nothing kept on disk)."""
-    port = free_port()
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
+class OwnRedis:
+    """A redis-server of our own (nothing kept on disk), which can be restarted empty."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                                         "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        for _ in range(200):
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
+                return
             except OSError:
                 time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # as a crash would: nothing saved, nothing handed over
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@contextmanager
+def own_redis():
+    server = OwnRedis()
+    server.start()
+    try:
+        yield server
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
