@@ -143,7 +143,7 @@ def _apply_afterwards(kind: str, obj: dict) -> None:
             detail=f"The buyer's bank disputes this payment ({obj.get('reason', 'no reason given')}): "
                    "respond at the payment provider."))
         return
-    refund = (obj.get("refunds") or {}).get("data", [None])[0] if kind == "charge.refunded" else obj
+    refund = ((obj.get("refunds") or {}).get("data") or [None])[0] if kind == "charge.refunded" else obj
     refunded = obj.get("amount_refunded", 0) if kind == "charge.refunded" else obj.get("amount", 0)
     if kind == "refund.updated" and obj.get("status") != "succeeded":
         return
