@@ -20,6 +20,8 @@ import requests
 from flask import Flask, abort, jsonify, redirect, render_template_string, request
 from werkzeug.serving import make_server
 
+from eventsite.domain.formatting import money  # amounts in the currency's own minor unit, as Stripe sends them
+
 API_VERSION = "2025-09-30.clover"
 # Seconds before each retry of a webhook the app did not accept (Stripe spaces
 # these over days; a dev server has no such patience).
@@ -177,7 +179,7 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 button{display:block;width:100%;margin:.5rem 0;padding:.8rem;font-size:1rem}
 .note{background:#fff3cd;padding:.5rem}.err{background:#fde0e0;padding:.5rem}</style></head><body>
 <p class="note">Development payment page: no real money moves.</p>
-<h1>Pay {{ '%.2f'|format(s.amount_total / 100) }} {{ s.currency|upper }}</h1>
+<h1>Pay {{ money(s.amount_total, s.currency) }}</h1>
 <ul>{% for item in s.display_items %}<li>{{ item.quantity }} × {{ item.name }}</li>{% endfor %}</ul>
 {% if declined %}<p class="err" role="alert">Your card was declined. Try another way to pay.</p>{% endif %}
 {% if s.status == 'open' %}
@@ -320,7 +322,7 @@ def create_app(webhook_url: str, webhook_secret: str, db_path: str | os.PathLike
     def hosted_page(session_id: str):
         with store.tx():
             session = store.get("sessions", session_id) or abort(404)
-        return render_template_string(PAGE, s=session, declined=request.args.get("declined"))
+        return render_template_string(PAGE, s=session, declined=request.args.get("declined"), money=money)
 
     @app.post("/pay/<session_id>/<action>")
     def hosted_action(session_id: str, action: str):
