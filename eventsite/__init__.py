@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 from flask_migrate import Migrate
 
+from .infra import db as database
 from .infra import settings
 from .infra.db import db
 from .infra.transactions import configure_sqlite
@@ -36,7 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .readmodels import availability_cache
     from .services import obligations
 
-    db.init_app(app)
+    database.init_app(app)
     migrations = os.path.join(os.path.dirname(app.root_path), "migrations")
     migrate.init_app(app, db, directory=migrations, render_as_batch=True)
     with app.app_context():

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from own_services import own_postgres, own_redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from eventsite import create_app
 from eventsite.domain.clock import clock
@@ -71,3 +71,16 @@ def test_a_database_restart_is_answered_503_never_500():
             assert db.session.scalar(select(func.count()).select_from(OrderItem)) == orders
             assert db.session.scalar(select(func.count()).select_from(OrderEvent)) == orders
             db.engine.dispose()
+
+
+def test_a_connection_cut_after_the_answer_is_dropped_not_raised(app, client, make_event):
+    """The request made its answer; then the server ended its connection (a restart, an
+    idle kill). Ending the request's session must not turn that answer into an error."""
+    make_event()
+    context = app.app_context()
+    context.push()
+    backend = db.session.scalar(text("SELECT pg_backend_pid()"))  # leaves a transaction open
+    with db.engine.connect() as other:
+        assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    context.pop()  # the teardown's rollback meets a dead connection
+    assert client.get("/events/rush").status_code == 200
