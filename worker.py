@@ -38,6 +38,16 @@ class AppContextMixin:
             db.session.remove()
 
 
+    def unsubscribe(self):
+        """RQ's own stops the pubsub thread with redis-py's stop(), which since redis 8.2 waits
+        for the thread: up to RQ's 60 s poll when it was still waiting to be subscribed. A
+        worker told to stop (Ctrl-C, SIGTERM) would hang that long; wait 1 s as RQ meant to."""
+        if self.pubsub_thread:
+            self.pubsub.unsubscribe()
+            self.pubsub_thread.stop(timeout=1)
+            self.pubsub.close()
+
+
 class AppWorker(AppContextMixin, Worker):
     """Forks a work horse per job (production)."""
 

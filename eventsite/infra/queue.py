@@ -8,6 +8,7 @@ the tasks imports them), take ids, are idempotent, and retry with backoff.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -95,16 +96,35 @@ def scheduler():
 def run_scheduler(interval: float, before_each_run: Callable[[], object]) -> None:
     """rq-scheduler's loop (one active scheduler, by its lock), calling ``before_each_run``
     first on every pass: the sweep's registration is checked every ``interval`` seconds,
-    so an empty Redis loses it for one pass at most. A Redis error ends the process (to
-    be started again by its supervisor, devtools/keep-running under make run)."""
+    so an empty Redis loses it for one pass at most. A Redis outage does not end the
+    process: it starts the loop again every second until Redis answers."""
     from rq_scheduler import Scheduler
 
-    class CheckingScheduler(Scheduler):
+    class SurvivingScheduler(Scheduler):
         def enqueue_jobs(self):
             before_each_run()
             return super().enqueue_jobs()
 
-    CheckingScheduler(queue_name=CLEANUP, connection=connection(), interval=interval).run()
+        # Leaving (a pass that failed, or SIGTERM) must not fail on Redis being away:
+        # the lock and the scheduler's key expire on their own.
+        def remove_lock(self):
+            try:
+                super().remove_lock()
+            except RedisError:
+                pass
+
+        def register_death(self):
+            try:
+                super().register_death()
+            except RedisError:
+                pass
+
+    while True:
+        try:
+            SurvivingScheduler(queue_name=CLEANUP, connection=connection(), interval=interval).run()
+        except RedisError as error:
+            log.warning("Redis unavailable (%s); the scheduler tries again in 1 s", error)
+            time.sleep(1)
 
 
 def register_sweep(interval: int, start: datetime, *, replace: bool = True) -> bool:
