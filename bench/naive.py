@@ -69,9 +69,10 @@ def create_app() -> Flask:
                     return {"error": {"code": "sold_out", "message": "Sold out."}}, 409
             token = secrets.token_urlsafe(24)
             order = conn.execute(text(
-                "INSERT INTO orders (event_id, token, email, status, expires_at, payment_pending, created_at,"
-                " updated_at) SELECT event_id, :token, :email, 'reserved', now() + make_interval(mins => :hold),"
-                " false, now(), now() FROM ticket_types WHERE id = :tt RETURNING id, expires_at"),
+                "INSERT INTO orders (event_id, token, email, currency, status, expires_at, payment_pending,"
+                " created_at, updated_at) SELECT t.event_id, :token, :email, e.currency, 'reserved',"
+                " now() + make_interval(mins => :hold), false, now(), now()"
+                " FROM ticket_types t JOIN events e ON e.id = t.event_id WHERE t.id = :tt RETURNING id, expires_at"),
                 {"token": token, "email": data["email"], "hold": HOLD_MINUTES, "tt": min(wanted)}).one()
             conn.execute(text(
                 "INSERT INTO order_items (order_id, ticket_type_id, quantity, unit_price)"

@@ -12,8 +12,9 @@ CHUNK = 250_000  # rows per seeding statement: bounded transactions, few round t
 # History: 60% expired, 35% confirmed, 5% cancelled, spread over the past year.
 _HISTORY = text("""
     WITH o AS (
-        INSERT INTO orders (event_id, token, email, status, expires_at, payment_pending, created_at, updated_at)
-        SELECT :event_id, 'hist-' || g, 'past' || g || '@bench.test',
+        INSERT INTO orders (event_id, token, email, currency, status, expires_at, payment_pending, created_at,
+                            updated_at)
+        SELECT :event_id, 'hist-' || g, 'past' || g || '@bench.test', 'EUR',
                CASE WHEN g % 20 < 12 THEN 'expired' WHEN g % 20 < 19 THEN 'confirmed' ELSE 'cancelled' END,
                t + interval '15 minutes', false, t, t + interval '10 minutes'
         FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) g,
@@ -27,8 +28,9 @@ _HISTORY = text("""
 # Holds: reserved orders created `age` ago that expire `ttl` from now (negative: lapsed).
 _HOLDS = text("""
     WITH o AS (
-        INSERT INTO orders (event_id, token, email, status, expires_at, payment_pending, created_at, updated_at)
-        SELECT :event_id, :prefix || g, 'holder' || g || '@bench.test', 'reserved',
+        INSERT INTO orders (event_id, token, email, currency, status, expires_at, payment_pending, created_at,
+                            updated_at)
+        SELECT :event_id, :prefix || g, 'holder' || g || '@bench.test', 'EUR', 'reserved',
                now() + make_interval(secs => :ttl), false,
                now() - make_interval(secs => :age), now() - make_interval(secs => :age)
         FROM generate_series(1, CAST(:n AS bigint)) g
@@ -61,8 +63,8 @@ def create_event(engine: Engine, slug: str, capacity: int) -> tuple[int, int]:
             " published, created_at) VALUES (:o, :slug, :slug, '', 'UTC', '', now() + interval '30 days', 15, true,"
             " now()) RETURNING id"), {"o": organizer, "slug": slug}).scalar_one()
         tt_id = conn.execute(text(
-            "INSERT INTO ticket_types (event_id, name, price, currency, capacity, per_order_limit, sold, created_at)"
-            " VALUES (:e, 'General admission', 2500, 'EUR', :c, 10, 0, now()) RETURNING id"),
+            "INSERT INTO ticket_types (event_id, name, price, capacity, per_order_limit, sold, created_at)"
+            " VALUES (:e, 'General admission', 2500, :c, 10, 0, now()) RETURNING id"),
             {"e": event_id, "c": capacity}).scalar_one()
     return event_id, tt_id
 

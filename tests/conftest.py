@@ -73,16 +73,17 @@ def make_event(app):
     """Create a published event with ticket types; returns the event id and type ids."""
 
     def factory(*types: dict, slug: str = "rush", hold_minutes: int = 15, published: bool = True,
-                organizer_email: str = "org@example.test") -> tuple[int, list[int]]:
+                organizer_email: str = "org@example.test", currency: str = "EUR",
+                locale: str = "en") -> tuple[int, list[int]]:
         types = types or ({"name": "GA", "capacity": 10},)
         with app.app_context():
             organizer = db.session.query(Organizer).filter_by(email=organizer_email).one_or_none() or Organizer(
                 email=organizer_email, name="Org", password_hash="!")
             event = Event(
                 organizer=organizer, slug=slug, title=f"Event {slug}", hold_minutes=hold_minutes,
-                published=published, starts_at=clock.now() + timedelta(days=30),
+                published=published, starts_at=clock.now() + timedelta(days=30), currency=currency, locale=locale,
                 ticket_types=[
-                    TicketType(**{"price": 1000, "currency": "EUR", "per_order_limit": 10, **spec})
+                    TicketType(**{"price": 1000, "per_order_limit": 10, **spec})
                     for spec in types
                 ],
             )

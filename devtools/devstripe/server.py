@@ -20,7 +20,7 @@ import requests
 from flask import Flask, abort, jsonify, redirect, render_template_string, request
 from werkzeug.serving import make_server
 
-from eventsite.domain.formatting import money  # amounts in the currency's own minor unit, as Stripe sends them
+from eventsite.readmodels.localized import money  # amounts in the currency's own minor unit, as Stripe sends them
 
 API_VERSION = "2025-09-30.clover"
 # Seconds before each retry of a webhook the app did not accept (Stripe spaces

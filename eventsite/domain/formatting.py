@@ -19,7 +19,6 @@ _EXPONENTS = {
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
     "CLF": 4, "UYW": 4,
 }
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
 
 def exponent(currency: str) -> int:
@@ -45,16 +44,6 @@ def decimal_amount(minor: int, currency: str) -> str:
     sign, minor = ("-" if minor < 0 else ""), abs(minor)
     whole, fraction = divmod(minor, 10**places)
     return f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
-
-
-def money(minor: int, currency: str) -> str:
-    """``2500, "EUR"`` -> ``"€25.00"``; ``1234567, "KWD"`` -> ``"1,234.567 KWD"``."""
-    places = exponent(currency)
-    sign, minor = ("-" if minor < 0 else ""), abs(minor)
-    whole, fraction = divmod(minor, 10**places)
-    value = f"{whole:,}" + (f".{fraction:0{places}d}" if places else "")
-    symbol = SYMBOLS.get(currency.upper())
-    return f"{sign}{symbol}{value}" if symbol else f"{sign}{value} {currency.upper()}"
 
 
 def local_time(moment: datetime | None, tz: str, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:

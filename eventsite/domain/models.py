@@ -108,6 +108,10 @@ class Event(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Every price of the event is in this ISO 4217 currency, in its minor unit (one order, one currency).
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
+    # How amounts and numbers are written for its buyers (a CLDR locale such as en, de_DE, ja_JP).
+    locale: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
     venue: Mapped[str] = mapped_column(String(200), default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -136,8 +140,7 @@ class TicketType(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
-    price: Mapped[int] = mapped_column(Integer)  # minor units (cents)
-    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    price: Mapped[int] = mapped_column(Integer)  # minor units of the event's currency
     capacity: Mapped[int] = mapped_column(Integer)
     per_order_limit: Mapped[int] = mapped_column(Integer, default=10)
     sales_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -148,6 +151,10 @@ class TicketType(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     event: Mapped[Event] = relationship(back_populates="ticket_types")
+
+    @property
+    def currency(self) -> str:
+        return self.event.currency
 
     def on_sale(self, at: datetime) -> bool:
         return (self.sales_start is None or self.sales_start <= at) and (
@@ -183,6 +190,8 @@ class Order(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     email: Mapped[str] = mapped_column(String(254))
+    # The event's currency when the order was placed: what it was charged (and is refunded) in.
+    currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[OrderStatus] = mapped_column(
         Enum(
             OrderStatus,
@@ -217,10 +226,6 @@ class Order(Base):
     @property
     def total(self) -> int:
         return sum(item.quantity * item.unit_price for item in self.items)
-
-    @property
-    def currency(self) -> str:
-        return self.items[0].ticket_type.currency if self.items else "EUR"
 
     @property
     def quantity(self) -> int:

@@ -55,7 +55,7 @@ def checkout_params(order: Order, *, success_path: str, cancel_path: str, now_ts
         "metadata": {"order_token": order.token, "order_id": str(order.id)},
         "line_items": [
             {"quantity": item.quantity,
-             "price_data": {"currency": item.ticket_type.currency.lower(), "unit_amount": item.unit_price,
+             "price_data": {"currency": order.currency.lower(), "unit_amount": item.unit_price,
                             "product_data": {"name": f"{order.event.title}: {item.ticket_type.name}"}}}
             for item in order.items
         ],

@@ -44,7 +44,7 @@ def attendees_csv(event_id: int) -> Iterator[str]:
     """One row per ticket of every confirmed order."""
     query = (
         select(Order.id, Order.email, Order.updated_at, TicketType.id, TicketType.name, OrderItem.quantity,
-               OrderItem.unit_price, TicketType.currency)
+               OrderItem.unit_price, Order.currency)
         .join(OrderItem, OrderItem.order_id == Order.id).join(TicketType, TicketType.id == OrderItem.ticket_type_id)
         .where(Order.event_id == event_id, Order.status == OrderStatus.CONFIRMED)
         .order_by(Order.id, TicketType.id)
@@ -65,7 +65,7 @@ def orders_csv(event_id: int) -> Iterator[str]:
     """One row per order, with its tickets and amount summed in SQL."""
     query = (
         select(Order.id, Order.created_at, Order.email, effective_status_clause(now()), func.sum(OrderItem.quantity),
-               func.sum(OrderItem.quantity * OrderItem.unit_price), func.min(TicketType.currency),
+               func.sum(OrderItem.quantity * OrderItem.unit_price), Order.currency,
                Order.stripe_session_id, Order.payment_intent_id, Order.refund_id, Order.updated_at)
         .join(OrderItem, OrderItem.order_id == Order.id).join(TicketType, TicketType.id == OrderItem.ticket_type_id)
         .where(Order.event_id == event_id).group_by(Order.id).order_by(Order.id)

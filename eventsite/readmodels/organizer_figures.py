@@ -118,8 +118,8 @@ def event_figures(event: Event, *, at: datetime | None = None) -> Figures:
     for tt in event.ticket_types:
         f = counts[tt.id]
         rows.append(Row(tt.name, f.capacity, f.sold, f.held, f.available, f.next_release_at,
-                        per_type[tt.id], {tt.currency: revenue[tt.id]}))
-        total_revenue[tt.currency] += revenue[tt.id]
+                        per_type[tt.id], {event.currency: revenue[tt.id]}))
+        total_revenue[event.currency] += revenue[tt.id]
     releases = [r.next_release_at for r in rows if r.next_release_at]
     total = Row("Total", sum(r.capacity for r in rows), sum(r.sold for r in rows), sum(r.held for r in rows),
                 sum(r.available for r in rows), min(releases, default=None), total_outcomes, dict(total_revenue))

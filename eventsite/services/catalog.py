@@ -6,15 +6,15 @@ from typing import Any
 from sqlalchemy import select
 
 from ..domain import capacity, locks
-from ..domain.errors import Conflict
-from ..domain.models import Event, TicketType
+from ..domain.errors import Conflict, InvalidRequest
+from ..domain.formatting import decimal_amount, from_minor_units, minor_units
+from ..domain.models import Event, Order, TicketType
 from ..infra.db import db
 from ..infra.transactions import write_transaction
 
 EVENT_FIELDS = ("title", "slug", "timezone", "venue", "description", "starts_at", "ends_at", "hold_minutes",
-                "pending_payment_hours",
-                "published")
-TICKET_TYPE_FIELDS = ("name", "price", "currency", "capacity", "per_order_limit", "sales_start", "sales_end")
+                "pending_payment_hours", "currency", "locale", "published")
+TICKET_TYPE_FIELDS = ("name", "price", "capacity", "per_order_limit", "sales_start", "sales_end")
 
 
 def _check_slug_free(slug: str, event_id: int | None) -> None:
@@ -36,9 +36,24 @@ def update_event(event: Event, values: dict[str, Any]) -> Event:
     with write_transaction():
         event = locks.event(db.session, event_id)
         _check_slug_free(values["slug"], event_id)
+        if values["currency"] != event.currency:
+            _change_currency(event, values["currency"])
         for field in EVENT_FIELDS:
             setattr(event, field, values[field])
     return event
+
+
+def _change_currency(event: Event, currency: str) -> None:
+    """Prices keep their amounts in the new currency (25.50 EUR -> 25.50 USD). Refused once
+    anything was ordered: an order is charged and refunded in the currency it was placed in."""
+    if db.session.scalar(select(Order.id).where(Order.event_id == event.id).limit(1)):
+        raise Conflict("The currency cannot change once tickets have been ordered.", field="currency")
+    for tt in locks.ticket_types(db.session, [tt.id for tt in event.ticket_types]):
+        try:
+            tt.price = minor_units(from_minor_units(tt.price, event.currency), currency)
+        except InvalidRequest:
+            raise Conflict(f"{tt.name} costs {decimal_amount(tt.price, event.currency)} {event.currency}, "
+                           f"which {currency} cannot express; change that price first.", field="currency") from None
 
 
 def set_published(event: Event, published: bool) -> Event:

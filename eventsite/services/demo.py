@@ -29,11 +29,11 @@ def load(hold_minutes: int) -> bool:
         db.session.add(Event(
             organizer=organizer, slug=DEMO_SLUG, title="Demo Night: The Honest Holds",
             description="A small club show with very few tickets. Reserve one and watch the countdown.",
-            venue="The Basement, Berlin", timezone="Europe/Berlin", starts_at=starts,
+            venue="The Basement, Berlin", timezone="Europe/Berlin", currency="EUR", starts_at=starts,
             ends_at=starts + timedelta(hours=4), hold_minutes=hold_minutes, published=True,
             ticket_types=[
-                TicketType(name="General admission", price=2500, currency="EUR", capacity=20, per_order_limit=4),
-                TicketType(name="VIP", price=7500, currency="EUR", capacity=3, per_order_limit=2),
+                TicketType(name="General admission", price=2500, capacity=20, per_order_limit=4),
+                TicketType(name="VIP", price=7500, capacity=3, per_order_limit=2),
             ],
         ))
     return True

@@ -48,8 +48,8 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, at: datetime)
     if inspect(event).transient:  # the shared copy only refuses: reserve on the event as stored
         event = lookups.published(Event.id == event.id)
     prices = {tt.id: tt.price for tt in event.ticket_types}
-    order = Order(event_id=event.id, email=email, expires_at=at + timedelta(minutes=event.hold_minutes),
-                  created_at=at, updated_at=at)
+    order = Order(event_id=event.id, email=email, currency=event.currency,
+                  expires_at=at + timedelta(minutes=event.hold_minutes), created_at=at, updated_at=at)
     order.items = [OrderItem(ticket_type_id=tt_id, quantity=qty, unit_price=prices[tt_id])
                    for tt_id, qty in sorted(wanted.items())]
     # The order, its items and the event stay loaded past the commit: the caller

@@ -9,6 +9,7 @@ from flask import Flask
 from ..domain import formatting
 from ..domain.clock import now
 from ..domain.holds import effective_status
+from ..readmodels import localized
 from . import errors, ratelimit
 from .extensions import csrf, htmx
 
@@ -20,11 +21,11 @@ def init_app(app: Flask) -> None:
     htmx.init_app(app)
     ratelimit.init_app(app)
     # One way to show money and time on every page.
-    app.add_template_filter(formatting.money, "money")
+    app.add_template_filter(localized.money, "money")
     app.add_template_filter(formatting.clock_face, "clock_face")
     app.add_template_filter(formatting.local_time, "local_time")
     app.add_template_global(formatting.seconds_until, "seconds_until")
-    app.add_template_global(formatting.money, "money")
+    app.add_template_global(localized.money, "money")
     app.add_template_global(formatting.local_time, "local")
     # An order's status as shown now: a lapsed hold reads "expired" before any job has run.
     app.add_template_global(lambda order: effective_status(order, now()), "shown_status")

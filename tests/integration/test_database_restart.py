@@ -24,8 +24,8 @@ def test_a_database_restart_is_answered_503_never_500():
         schema.recreate(app)
         with app.app_context():
             event = Event(organizer=Organizer(email="o@example.test", password_hash="!"), slug="rush",
-                          title="Rush", starts_at=clock.now() + timedelta(days=9), published=True,
-                          ticket_types=[TicketType(name="GA", price=1000, currency="EUR", capacity=100000)])
+                          title="Rush", starts_at=clock.now() + timedelta(days=9), published=True, currency="EUR",
+                          ticket_types=[TicketType(name="GA", price=1000, capacity=100000)])
             db.session.add(event)
             db.session.commit()
             ga = event.ticket_types[0].id

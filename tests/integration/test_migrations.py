@@ -81,3 +81,39 @@ def test_sqlite_upgrades_a_database_with_orders_in_it(tmp_path):
             assert conn.exec_driver_sql("SELECT pending_until FROM orders").scalar().startswith("2026-06-04 12:05")
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["postgres", "sqlite"])
+def test_the_currency_moves_to_the_event_and_each_order_keeps_the_one_it_was_charged_in(
+        database, empty_postgres, tmp_path):
+    url = empty_postgres if database == "postgres" else f"sqlite:///{tmp_path / 'used.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(revision="0005_sweep_runs")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO organizers (id, email, name, password_hash, created_at) "
+                                 "VALUES (1, 'o@x.test', 'O', '!', '2026-06-01 12:00:00')")
+            for event_id, slug in ((1, "tokyo"), (2, "empty")):
+                conn.exec_driver_sql(
+                    "INSERT INTO events (id, organizer_id, slug, title, description, timezone, venue, starts_at, "
+                    f"hold_minutes, published, created_at) VALUES ({event_id}, 1, '{slug}', 'S', '', 'UTC', '', "
+                    "'2026-07-01 20:00:00', 15, true, '2026-06-01 12:00:00')")
+            conn.exec_driver_sql("INSERT INTO ticket_types (id, event_id, name, price, currency, capacity, "
+                                 "per_order_limit, sold, created_at) VALUES (1, 1, 'GA', 5000, 'JPY', 10, 4, 1, "
+                                 "'2026-06-01 12:00:00')")
+            conn.exec_driver_sql("INSERT INTO orders (id, event_id, token, email, status, expires_at, "
+                                 "payment_pending, created_at, updated_at) VALUES (1, 1, 't', 'b@x.test', "
+                                 "'confirmed', '2026-06-01 12:15:00', false, '2026-06-01 12:00:00', "
+                                 "'2026-06-01 12:05:00')")
+            conn.exec_driver_sql("INSERT INTO order_items (order_id, ticket_type_id, quantity, unit_price) "
+                                 "VALUES (1, 1, 1, 5000)")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT slug, currency, locale FROM events ORDER BY id").fetchall() == [
+                ("tokyo", "JPY", "en"), ("empty", "EUR", "en")]
+            assert conn.exec_driver_sql("SELECT currency FROM orders").scalar() == "JPY"
+        assert "currency" not in {c["name"] for c in inspect(db.engine).get_columns("ticket_types")}
+        downgrade(revision="0005_sweep_runs")
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT currency FROM ticket_types").scalar() == "JPY"
+        db.engine.dispose()

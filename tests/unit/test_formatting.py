@@ -1,4 +1,5 @@
-"""Money by the currency's ISO 4217 exponent, local times with their zone, the countdown."""
+"""Money by the currency's ISO 4217 exponent, written as the event's locale writes it;
+local times with their zone; the countdown."""
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -11,18 +12,19 @@ from eventsite.domain.formatting import (
     from_minor_units,
     local_time,
     minor_units,
-    money,
     seconds_until,
 )
+from eventsite.readmodels.localized import known_currency, known_locale, money
 
 
 @pytest.mark.parametrize(("minor", "currency", "shown", "plain"), [
     (2500, "EUR", "€25.00", "25.00"),
     (123456789, "USD", "$1,234,567.89", "1234567.89"),
     (2500, "JPY", "¥2,500", "2500"),
-    (1234567, "KWD", "1,234.567 KWD", "1234.567"),
+    (1234567, "KWD", "KWD1,234.567", "1234.567"),
     (5, "GBP", "£0.05", "0.05"),
-    (-150, "CHF", "-1.50 CHF", "-1.50"),
+    (-150, "CHF", "-CHF1.50", "-1.50"),
+    (123450, "HUF", "HUF1,234.50", "1234.50"),  # CLDR would show whole forints: never round what is charged
 ])
 def test_amounts_follow_the_currency_exponent(minor, currency, shown, plain):
     assert money(minor, currency) == shown
@@ -50,3 +52,20 @@ def test_the_countdown_rounds_up_and_reaches_zero_at_the_instant():
     assert seconds_until(expires, expires - timedelta(seconds=871.2)) == 872
     assert seconds_until(expires, expires) == 0 and seconds_until(expires, expires + timedelta(seconds=5)) == 0
     assert clock_face(872) == "14:32" and clock_face(3725) == "1:02:05" and clock_face(0) == "00:00"
+
+
+@pytest.mark.parametrize(("minor", "currency", "locale", "shown"), [
+    (2550, "EUR", "de_DE", "25,50\xa0€"),
+    (2550, "EUR", "fr_FR", "25,50\xa0€"),
+    (2500, "JPY", "ja_JP", "￥2,500"),
+    (1234567, "KWD", "ar_KW", "\u200f1,234.567\xa0د.ك.\u200f"),
+    (123456789, "USD", "en_US", "$1,234,567.89"),
+])
+def test_amounts_are_written_as_the_events_locale_writes_them(minor, currency, locale, shown):
+    assert money(minor, currency, locale) == shown
+
+
+def test_locales_and_currencies_are_checked_against_cldr():
+    assert (known_locale("de-de"), known_locale("ja_JP"), known_locale("en")) == ("de_DE", "ja_JP", "en")
+    assert known_locale("klingon") is None and known_locale("") is None
+    assert known_currency("eur") and known_currency("KWD") and not known_currency("XYZ")

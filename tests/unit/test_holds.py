@@ -65,8 +65,8 @@ def session():
             for pending, until in ((False, None), (True, PENDING_UNTIL), (True, None)):
                 if pending and status != S.PAYMENT_PROCESSING:
                     continue
-                session.add(Order(event_id=event.id, email=f"{status}{pending}{until}@x.test", status=status,
-                                  payment_pending=pending, pending_until=until, expires_at=EXPIRES,
+                session.add(Order(event_id=event.id, currency="EUR", email=f"{status}{pending}{until}@x.test",
+                                  status=status, payment_pending=pending, pending_until=until, expires_at=EXPIRES,
                                   created_at=T0, updated_at=T0))
         session.commit()
         yield session

@@ -86,12 +86,15 @@ SCHEMAS = {
     )),
     "Link": LINK,
     "TicketType": obj(
-        id=INT, name=STR, price={**COUNT, "description": "Minor units (cents)."}, currency=STR,
+        id=INT, name=STR, price={**COUNT, "description": "In the minor unit of its currency (ISO 4217: "
+                                  "cents for EUR, yen for JPY, fils for KWD)."},
+        currency={**STR, "description": "The event's currency (ISO 4217)."},
         per_order_limit=INT, sales_start=TIME_OR_NULL, sales_end=TIME_OR_NULL, on_sale=BOOL, **FIGURES,
     ),
     "Event": obj(
         slug=STR, title=STR, description=STR, venue=STR, timezone=STR, starts_at=TIME, ends_at=TIME_OR_NULL,
-        hold_minutes=INT, ticket_types={"type": "array", "items": ref("TicketType")},
+        hold_minutes=INT, currency={**STR, "description": "Every price of the event is in it (ISO 4217)."},
+        ticket_types={"type": "array", "items": ref("TicketType")},
         links=obj(self=ref("Link"), availability=ref("Link"), reserve=ref("Link")),
     ),
     "EventList": obj(events={"type": "array", "items": ref("Event")}),

@@ -34,7 +34,7 @@ def event(ev: Event, availability: dict[int, Availability], at: datetime) -> dic
     return {
         "slug": ev.slug, "title": ev.title, "description": ev.description, "venue": ev.venue,
         "timezone": ev.timezone, "starts_at": iso(ev.starts_at), "ends_at": iso(ev.ends_at),
-        "hold_minutes": ev.hold_minutes,
+        "hold_minutes": ev.hold_minutes, "currency": ev.currency,
         "ticket_types": [ticket_type(tt, availability[tt.id], at) for tt in ev.ticket_types],
         "links": {
             "self": _link("api.get_event", "GET", slug=ev.slug),

@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ...domain.formatting import from_minor_units, minor_units
 from ...domain.models import OrderStatus
+from ...readmodels import localized
 
 LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -61,6 +62,16 @@ def _known_timezone(form, field):
         raise ValidationError("Choose a time zone such as Europe/Berlin or America/New_York.") from None
 
 
+def _known_currency(form, field):
+    if not localized.known_currency(field.data or ""):
+        raise ValidationError("Use an ISO 4217 currency code such as EUR, USD or JPY.")
+
+
+def _known_locale(form, field):
+    if not localized.known_locale(field.data or ""):
+        raise ValidationError("Use a locale such as en, en_GB, de_DE or ja_JP.")
+
+
 class EventForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     slug = StringField("Web address (slug)", validators=[
@@ -76,6 +87,8 @@ class EventForm(FlaskForm):
         InputRequired(), NumberRange(min=1, max=1440, message="A hold lasts between 1 and 1440 minutes.")])
     pending_payment_hours = IntegerField("A submitted bank debit holds tickets for (hours)", default=72, validators=[
         InputRequired(), NumberRange(min=1, max=720, message="Between 1 and 720 hours (30 days).")])
+    currency = StringField("Currency of its prices", default="EUR", validators=[DataRequired(), _known_currency])
+    locale = StringField("Write amounts as in (locale)", default="en", validators=[DataRequired(), _known_locale])
     published = BooleanField("Published (visible in the shop)")
 
     def values(self) -> dict:
@@ -84,6 +97,8 @@ class EventForm(FlaskForm):
         data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
         data["description"] = data["description"] or ""
         data["venue"] = data["venue"] or ""
+        data["currency"] = data["currency"].upper()
+        data["locale"] = localized.known_locale(data["locale"])
         data["starts_at"], data["ends_at"] = to_utc(data["starts_at"], tz), to_utc(data["ends_at"], tz)
         return data
 
@@ -99,8 +114,6 @@ class TicketTypeForm(FlaskForm):
     price = DecimalField("Price", places=None, validators=[
         InputRequired(message="Enter a price (0 for free tickets)."),
         NumberRange(min=0, max=1_000_000, message="The price cannot be negative.")])
-    currency = StringField("Currency", default="EUR", validators=[
-        DataRequired(), Regexp(r"^[A-Za-z]{3}$", message="Use a three-letter code such as EUR.")])
     capacity = IntegerField("Capacity", validators=[
         InputRequired(), NumberRange(min=0, max=1_000_000, message="Capacity is a number from 0.")])
     per_order_limit = IntegerField("Most tickets per order", default=10, validators=[
@@ -109,10 +122,11 @@ class TicketTypeForm(FlaskForm):
     sales_end = DateTimeLocalField("Sales end (event's local time)", format=LOCAL, validators=[
         Optional(), _later_than("sales_start", "The sales window must end after it starts.")])
 
-    def values(self, tz: str) -> dict:
+    def values(self, event) -> dict:
+        """Field values for the domain: the price in the event currency's minor unit, times in UTC."""
         data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
-        data["currency"] = data["currency"].upper()
-        data["price"] = minor_units(data["price"], data["currency"])
+        data["price"] = minor_units(data["price"], event.currency)
+        tz = event.timezone
         data["sales_start"], data["sales_end"] = to_utc(data["sales_start"], tz), to_utc(data["sales_end"], tz)
         return data
 

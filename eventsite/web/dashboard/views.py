@@ -181,7 +181,7 @@ def event_publication(event_id: int):
 def ticket_type_new(event_id: int):
     event = _event(event_id)
     form = TicketTypeForm()
-    created, status = _submit(form, lambda: catalog.create_ticket_type(event, form.values(event.timezone)))
+    created, status = _submit(form, lambda: catalog.create_ticket_type(event, form.values(event)))
     if created is None:
         return render_template("dashboard/ticket_type_form.html", form=form, event=event, ticket_type=None), status
     flash(f"Ticket type “{created.name}” added.")
@@ -195,7 +195,7 @@ def ticket_type_edit(event_id: int, ticket_type_id: int):
     form = TicketTypeForm()
     if not form.is_submitted():
         form.show(ticket_type, event.timezone)
-    updated, status = _submit(form, lambda: catalog.update_ticket_type(ticket_type, form.values(event.timezone)))
+    updated, status = _submit(form, lambda: catalog.update_ticket_type(ticket_type, form.values(event)))
     if updated is None:
         return render_template("dashboard/ticket_type_form.html", form=form, event=event,
                                ticket_type=ticket_type), status

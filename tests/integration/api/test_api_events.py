@@ -8,7 +8,7 @@ API = "/api/v1"
 
 def test_events_lists_published_events_with_ticket_types_and_figures(client, make_event, reserve, frozen):
     _, (ga, vip) = make_event({"name": "GA", "capacity": 10, "price": 2500, "per_order_limit": 4},
-                              {"name": "VIP", "capacity": 2, "currency": "USD"})
+                              {"name": "VIP", "capacity": 2}, currency="USD")
     make_event(slug="draft", published=False)
     reserve("rush", [(ga, 3)])
 
@@ -22,9 +22,10 @@ def test_events_lists_published_events_with_ticket_types_and_figures(client, mak
     by_name = {tt["name"]: tt for tt in event["ticket_types"]}
     assert {k: by_name["GA"][k] for k in ("id", "price", "currency", "per_order_limit", "capacity", "sold",
                                           "held", "available", "next_release_at", "on_sale")} == {
-        "id": ga, "price": 2500, "currency": "EUR", "per_order_limit": 4, "capacity": 10, "sold": 0, "held": 3,
+        "id": ga, "price": 2500, "currency": "USD", "per_order_limit": 4, "capacity": 10, "sold": 0, "held": 3,
         "available": 7, "next_release_at": (frozen.now() + timedelta(minutes=15)).isoformat(), "on_sale": True}
     assert (by_name["VIP"]["id"], by_name["VIP"]["currency"], by_name["VIP"]["available"]) == (vip, "USD", 2)
+    assert event["currency"] == "USD"  # every price of an event is in its one currency
 
 
 def test_one_event_and_unknown_or_unpublished_ones(client, make_event):

@@ -13,8 +13,8 @@ from eventsite.infra.db import db
 
 EVENT = {"title": "Spring Gala", "slug": "spring-gala", "timezone": "Europe/Berlin", "venue": "Hall",
          "starts_at": "2026-12-01T19:30", "ends_at": "2026-12-01T23:00", "hold_minutes": "10",
-         "pending_payment_hours": "48", "description": "Dancing."}
-TICKET = {"name": "Early bird", "price": "25.50", "currency": "eur", "capacity": "100", "per_order_limit": "4",
+         "pending_payment_hours": "48", "description": "Dancing.", "currency": "EUR", "locale": "en"}
+TICKET = {"name": "Early bird", "price": "25.50", "capacity": "100", "per_order_limit": "4",
           "sales_start": "2026-11-01T09:00", "sales_end": "2026-11-30T18:00"}
 
 
@@ -57,6 +57,9 @@ def test_create_event_in_its_time_zone(app, world, owner):
     ({"pending_payment_hours": "721"}, 422, "Between 1 and 720 hours"),
     ({"title": ""}, 422, "This field is required"),
     ({"starts_at": "yesterday"}, 422, "Not a valid datetime"),
+    ({"currency": "EURO"}, 422, "ISO 4217 currency code"),
+    ({"currency": "XYZ"}, 422, "ISO 4217 currency code"),
+    ({"locale": "klingon"}, 422, "Use a locale such as"),
 ])
 def test_bad_event_input_is_refused_and_nothing_changes(world, owner, snapshot, change, status, message):
     before = snapshot()
@@ -113,7 +116,6 @@ def test_add_ticket_type_in_minor_units_and_event_time(app, world, owner):
 @pytest.mark.parametrize("change, message", [
     ({"price": "-1"}, "The price cannot be negative."),
     ({"sales_end": "2026-10-01T09:00"}, "The sales window must end after it starts."),
-    ({"currency": "EURO"}, "three-letter code"),
     ({"capacity": "-5"}, "Capacity is a number from 0."),
     ({"per_order_limit": "0"}, "at least 1 ticket per order"),
     ({"price": ""}, "Enter a price"),
@@ -157,3 +159,41 @@ def test_a_new_event_offers_the_installation_hold_length(owner, settings):
     page = owner.get("/dashboard/events/new").get_data(as_text=True)
     [field] = re.findall(r'<input[^>]*name="hold_minutes"[^>]*>', page)
     assert 'value="20"' in field
+
+
+def test_prices_are_in_the_events_currency_and_written_as_its_locale_writes_them(app, world, owner, client, snapshot):
+    created = post(owner, "/dashboard/events/new", {**EVENT, "currency": "jpy", "locale": "de-de", "published": "y"})
+    event = event_row(app, "spring-gala")
+    assert created.status_code == 302 and (event.currency, event.locale) == ("JPY", "de_DE")
+    path = f"/dashboard/events/{event.id}/ticket-types/new"
+    before = snapshot()
+    refused = post(owner, path, TICKET)  # 25.50 yen does not exist
+    assert refused.status_code == 422 and "JPY amounts have 0 decimal places" in refused.get_data(as_text=True)
+    assert snapshot() == before
+    assert post(owner, path, {**TICKET, "price": "2500", "sales_start": "", "sales_end": ""}).status_code == 302
+    assert "Early bird: 2.500\xa0¥" in owner.get(f"/dashboard/events/{event.id}").get_data(as_text=True)
+    assert "2.500\xa0¥" in client.get("/events/spring-gala").get_data(as_text=True)  # the buyer's page too
+
+
+def test_the_currency_changes_with_its_prices_until_something_is_ordered(app, world, owner, snapshot):
+    published = {**EVENT, "published": "y"}
+    post(owner, "/dashboard/events/new", published)
+    event = event_row(app, "spring-gala")
+    post(owner, f"/dashboard/events/{event.id}/ticket-types/new", {**TICKET, "sales_start": "", "sales_end": ""})
+    edit = f"/dashboard/events/{event.id}/edit"
+    before = snapshot()
+    refused = post(owner, edit, {**published, "currency": "JPY"})
+    assert refused.status_code == 409
+    assert "Early bird costs 25.50 EUR, which JPY cannot express" in refused.get_data(as_text=True)
+    assert snapshot() == before
+    assert post(owner, edit, {**published, "currency": "KWD"}).status_code == 302
+    with app.app_context():
+        tt = db.session.scalar(select(TicketType).where(TicketType.event_id == event.id))
+        assert (tt.currency, tt.price) == ("KWD", 25500)  # the same 25.50, in fils
+        order = reserve(event.id, {tt.id: 1}, "first@example.test")
+        assert (order.currency, order.total) == ("KWD", 25500)
+    before = snapshot()
+    refused = post(owner, edit, {**published, "currency": "EUR"})
+    assert refused.status_code == 409
+    assert "cannot change once tickets have been ordered" in refused.get_data(as_text=True)
+    assert snapshot() == before

@@ -29,7 +29,7 @@ def make_story(app, frozen, make_event):
     """Six buyers' stories across three ticket types; the clock ends 20 minutes after T0."""
     event_id, (ga, vip, usd) = make_event(
         {"name": "GA", "capacity": 10, "price": 1000}, {"name": "VIP", "capacity": 5, "price": 5000},
-        {"name": "Visitor", "capacity": 5, "price": 2000, "currency": "USD"}, organizer_email="owner@example.test")
+        {"name": "Visitor", "capacity": 5, "price": 2000}, organizer_email="owner@example.test")
     with app.app_context():
         d = reserve(event_id, {vip: 2}, "d@example.test").id  # will lapse, never swept
         f = reserve(event_id, {ga: 1}, "f@example.test").id  # will lapse and be swept
@@ -64,11 +64,11 @@ def test_figures_per_type_and_in_total(app, frozen, make_event):
     # VIP: d's hold lapsed at T0+15 and was never swept: not held, counted as expired.
     assert (vip_row.sold, vip_row.held, vip_row.available, vip_row.outcomes.expired_tickets) == (1, 0, 4, 2)
     assert vip_row.revenue == {"EUR": 5000} and vip_row.outcomes.conversion == 50.0
-    assert usd_row.revenue == {"USD": 2000} and usd_row.outcomes.conversion == 100.0
+    assert usd_row.revenue == {"EUR": 2000} and usd_row.outcomes.conversion == 100.0
     assert (total.capacity, total.sold, total.held, total.available) == (20, 3, 2, 15)
     assert (total.outcomes.live_holds, total.outcomes.expired_orders, total.outcomes.expired_tickets) == (1, 2, 3)
     assert (total.outcomes.released_orders, total.outcomes.released_tickets) == (1, 3)
-    assert total.revenue == {"EUR": 6000, "USD": 2000}
+    assert total.revenue == {"EUR": 8000}
     assert total.outcomes.conversion == 33.3  # b and e paid, out of six orders
 
 
@@ -85,7 +85,7 @@ def test_the_polled_fragment_shows_the_figures(app, world, owner, frozen, make_e
     assert table["Total"] == {
         "capacity": "20", "sold": "3", "held": "2", "live-holds": "1", "next-release": "Mon 01 Jun 2026, 12:35 UTC",
         "available": "15", "expired": "3 (2 orders)", "released": "3 (1 orders)",
-        "revenue": "€60.00 $20.00", "conversion": "33.3 %"}
+        "revenue": "€80.00", "conversion": "33.3 %"}
     # The full page embeds the same fragment.
     assert shown(owner.get(f"/dashboard/events/{event_id}").get_data(as_text=True)) == table
 

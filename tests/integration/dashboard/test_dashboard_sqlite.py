@@ -21,8 +21,8 @@ def test_dashboard_on_sqlite(tmp_path, frozen):
     client = app.test_client()
     assert sign_in(client, "solo@example.test").status_code == 302
     event = {"title": "Small", "slug": "small", "timezone": "UTC", "starts_at": "2026-07-01T20:00",
-             "hold_minutes": "15", "pending_payment_hours": "72", "published": "y"}
-    ticket_type = {"name": "GA", "price": "10", "currency": "EUR", "capacity": "10", "per_order_limit": "5"}
+             "hold_minutes": "15", "pending_payment_hours": "72", "currency": "EUR", "locale": "en", "published": "y"}
+    ticket_type = {"name": "GA", "price": "10", "capacity": "10", "per_order_limit": "5"}
     assert post(client, "/dashboard/events/new", event).status_code == 302
     assert post(client, "/dashboard/events/1/ticket-types/new", ticket_type).status_code == 302
     with app.app_context():
