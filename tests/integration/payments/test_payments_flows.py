@@ -361,6 +361,8 @@ def test_a_pending_bank_debit_holds_for_the_events_limit_then_goes_the_late_paym
         app, frozen, make_event, buyer, devstripe, reload_order, ctx):
     event_id, (ga,) = make_event({"name": "GA", "capacity": 1})
     order = buyer.reserve(event_id, {ga: 1})
+    hold_page = " ".join(buyer.http.get(f"{buyer.url}/r/{order.token}", timeout=5).text.split())
+    assert "stay reserved while the bank confirms it, for up to 72 hours" in hold_page  # told before choosing
     checkout_url = buyer.checkout(order.token)
     devstripe.click(checkout_url, "delayed")
     devstripe.wait_delivered("checkout.session.completed")
