@@ -33,6 +33,14 @@ def ticket_type_row(app, tt_id: int) -> TicketType:
         return tt
 
 
+def refused_and_unchanged(snapshot, client, path: str, form: dict, status: int, message: str) -> None:
+    """The form is refused with ``status`` and ``message``, and no row of any table changed."""
+    before = snapshot()
+    response = post(client, path, form)
+    assert response.status_code == status and message in response.get_data(as_text=True)
+    assert snapshot() == before
+
+
 def test_create_event_in_its_time_zone(app, world, owner):
     response = post(owner, "/dashboard/events/new", EVENT)
     assert response.status_code == 302
@@ -166,10 +174,8 @@ def test_prices_are_in_the_events_currency_and_written_as_its_locale_writes_them
     event = event_row(app, "spring-gala")
     assert created.status_code == 302 and (event.currency, event.locale) == ("JPY", "de_DE")
     path = f"/dashboard/events/{event.id}/ticket-types/new"
-    before = snapshot()
-    refused = post(owner, path, TICKET)  # 25.50 yen does not exist
-    assert refused.status_code == 422 and "JPY amounts have 0 decimal places" in refused.get_data(as_text=True)
-    assert snapshot() == before
+    # 25.50 yen does not exist
+    refused_and_unchanged(snapshot, owner, path, TICKET, 422, "JPY amounts have 0 decimal places")
     assert post(owner, path, {**TICKET, "price": "2500", "sales_start": "", "sales_end": ""}).status_code == 302
     assert "Early bird: 2.500\xa0¥" in owner.get(f"/dashboard/events/{event.id}").get_data(as_text=True)
     assert "2.500\xa0¥" in client.get("/events/spring-gala").get_data(as_text=True)  # the buyer's page too
@@ -181,19 +187,13 @@ def test_the_currency_changes_with_its_prices_until_something_is_ordered(app, wo
     event = event_row(app, "spring-gala")
     post(owner, f"/dashboard/events/{event.id}/ticket-types/new", {**TICKET, "sales_start": "", "sales_end": ""})
     edit = f"/dashboard/events/{event.id}/edit"
-    before = snapshot()
-    refused = post(owner, edit, {**published, "currency": "JPY"})
-    assert refused.status_code == 409
-    assert "Early bird costs 25.50 EUR, which JPY cannot express" in refused.get_data(as_text=True)
-    assert snapshot() == before
+    refused_and_unchanged(snapshot, owner, edit, {**published, "currency": "JPY"}, 409,
+                          "Early bird costs 25.50 EUR, which JPY cannot express")
     assert post(owner, edit, {**published, "currency": "KWD"}).status_code == 302
     with app.app_context():
         tt = db.session.scalar(select(TicketType).where(TicketType.event_id == event.id))
         assert (tt.currency, tt.price) == ("KWD", 25500)  # the same 25.50, in fils
         order = reserve(event.id, {tt.id: 1}, "first@example.test")
         assert (order.currency, order.total) == ("KWD", 25500)
-    before = snapshot()
-    refused = post(owner, edit, {**published, "currency": "EUR"})
-    assert refused.status_code == 409
-    assert "cannot change once tickets have been ordered" in refused.get_data(as_text=True)
-    assert snapshot() == before
+    refused_and_unchanged(snapshot, owner, edit, {**published, "currency": "EUR"}, 409,
+                          "cannot change once tickets have been ordered")
