@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from ..domain import capacity, locks, rules
 from ..domain.clock import now as clock_now
@@ -59,6 +59,9 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, at: datetime)
             db.session.add(order)
             transition(order, OrderStatus.RESERVED, reason="buyer reserved", actor=f"buyer:{email}")
             db.session.flush()
+            # The insert's foreign key check waited for any change of the event in flight and holds
+            # off later ones until commit: its currency, read now, is the one the locked prices are in.
+            order.currency = db.session.scalar(select(Event.currency).where(Event.id == event.id))
             recheck = capacity.locked_recheck(db.session, event.id, wanted, counted=True, at=at)
             if recheck.refused:
                 raise recheck.refused

@@ -1,8 +1,10 @@
 """Reserving, releasing and expiring holds through the domain functions (real PostgreSQL)."""
+import threading
 from datetime import timedelta
 
 import pytest
 from invariants import assert_never_oversold, row_counts
+from sqlalchemy import event as sa_event
 
 from eventsite.domain import holds
 from eventsite.domain.errors import AllReserved, InvalidRequest, NotFound, SalesClosed, SoldOut
@@ -10,7 +12,7 @@ from eventsite.domain.models import Event, OrderStatus
 from eventsite.domain.state_machine import IllegalTransition
 from eventsite.infra.db import db
 from eventsite.readmodels import availability, lookups
-from eventsite.services import expiry, paying, reserving
+from eventsite.services import catalog, expiry, paying, reserving
 
 
 @pytest.fixture
@@ -200,3 +202,32 @@ def test_unknown_and_unpublished_events_are_not_found(ctx, make_event):
             lookups.published_event(slug)
     with pytest.raises(NotFound):
         lookups.order_by_token("not-a-token")
+
+
+def test_a_currency_change_racing_a_reservation_never_mislabels_its_order(app, make_event):
+    """The organizer's currency change commits after the buyer read the event and before
+    the order is written: the order is in the new currency at the new prices, never mixed."""
+    event_id, (ga,) = make_event({"name": "GA", "capacity": 5, "price": 2550})  # 25.50 EUR
+
+    def organizer_changes_the_currency():
+        with app.app_context():
+            event = db.session.get(Event, event_id)
+            catalog.update_event(event, {**{f: getattr(event, f) for f in catalog.EVENT_FIELDS}, "currency": "KWD"})
+
+    def before_the_order_is_written(conn, cursor, statement, *_):
+        if statement.startswith("INSERT INTO orders") and not raced:
+            raced.append(True)
+            organizer = threading.Thread(target=organizer_changes_the_currency)
+            organizer.start()
+            organizer.join()
+
+    raced: list[bool] = []
+    with app.app_context():
+        sa_event.listen(db.engine, "before_cursor_execute", before_the_order_is_written)
+        try:
+            order = reserving.reserve("rush", {ga: 1}, "buyer@example.test")
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", before_the_order_is_written)
+        assert raced and (order.currency, order.total) == ("KWD", 25500)  # 25.500 KWD, as now priced
+        db.session.expire_all()
+        assert db.session.get(Event, event_id).currency == "KWD"
