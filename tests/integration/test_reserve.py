@@ -1,10 +1,9 @@
 """Reserving, releasing and expiring holds through the domain functions (real PostgreSQL)."""
-import threading
 from datetime import timedelta
 
 import pytest
 from invariants import assert_never_oversold, row_counts
-from sqlalchemy import event as sa_event
+from races import before_statement
 
 from eventsite.domain import holds
 from eventsite.domain.errors import AllReserved, InvalidRequest, NotFound, SalesClosed, SoldOut
@@ -214,20 +213,12 @@ def test_a_currency_change_racing_a_reservation_never_mislabels_its_order(app, m
             event = db.session.get(Event, event_id)
             catalog.update_event(event, {**{f: getattr(event, f) for f in catalog.EVENT_FIELDS}, "currency": "KWD"})
 
-    def before_the_order_is_written(conn, cursor, statement, *_):
-        if statement.startswith("INSERT INTO orders") and not raced:
-            raced.append(True)
-            organizer = threading.Thread(target=organizer_changes_the_currency)
-            organizer.start()
-            organizer.join()
+    def writing_the_order(sql: str) -> bool:
+        return sql.startswith("INSERT INTO orders")
 
-    raced: list[bool] = []
     with app.app_context():
-        sa_event.listen(db.engine, "before_cursor_execute", before_the_order_is_written)
-        try:
+        with before_statement(db.engine, writing_the_order, organizer_changes_the_currency) as raced:
             order = reserving.reserve("rush", {ga: 1}, "buyer@example.test")
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", before_the_order_is_written)
         assert raced and (order.currency, order.total) == ("KWD", 25500)  # 25.500 KWD, as now priced
         db.session.expire_all()
         assert db.session.get(Event, event_id).currency == "KWD"

@@ -4,12 +4,11 @@ per-order expiry job never acts early; the sweep comes back after Redis lost its
 confirming decides on "now" read after the locks."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
+from races import before_statement
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import event as sa_event
 
 from eventsite.domain.clock import clock
 from eventsite.domain.models import Obligation, Order, OrderStatus
@@ -150,25 +149,17 @@ def test_a_payment_at_the_expiry_instant_is_decided_on_now_read_after_the_locks(
         first_id, expires_at = first.id, first.expires_at
     frozen.freeze(expires_at - timedelta(microseconds=1))
 
-    def other_buyer_takes_it():
-        with app.app_context():
+    def while_waiting_for_the_lock():
+        frozen.freeze(expires_at)  # the instant passes while this request waits
+        with app.app_context():  # and the other buyer takes the ticket
             reserving.reserve("rush", {ga: 1}, "second@example.test")
 
-    def while_waiting_for_the_lock(conn, cursor, statement, *_):
-        if "FROM ticket_types" in statement and "FOR NO KEY UPDATE" in statement and not raced:
-            raced.append(True)
-            frozen.freeze(expires_at)  # the instant passes while this request waits
-            thread = threading.Thread(target=other_buyer_takes_it)
-            thread.start()
-            thread.join()
+    def locking_ticket_types(sql: str) -> bool:
+        return "FROM ticket_types" in sql and "FOR NO KEY UPDATE" in sql
 
-    raced: list[bool] = []
     with app.app_context():
-        sa_event.listen(db.engine, "before_cursor_execute", while_waiting_for_the_lock)
-        try:
+        with before_statement(db.engine, locking_ticket_types, while_waiting_for_the_lock) as raced:
             confirmed = paying.confirm_payment(first_id, reason="paid", actor="test")
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", while_waiting_for_the_lock)
         figure = availability.figures(event_id)[ga]
         assert raced and confirmed is False
         assert (figure.sold, figure.held) == (0, 1)  # the other buyer's hold; never oversold
