@@ -10,7 +10,7 @@ TEST_REDIS_DB ?= 15
 export TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/$(TEST_DB)
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/$(TEST_REDIS_DB)
 
-.PHONY: run test test-fast lint bench setup services testdb chromium vendor clean
+.PHONY: run test test-fast lint bench setup services testdb chromium vendor maildev clean
 
 setup: $(VENV)/.installed vendor
 
@@ -27,6 +27,14 @@ static/vendor/.installed: static/package.json static/package-lock.json
 	mkdir -p static/vendor
 	cp static/node_modules/htmx.org/dist/htmx.min.js static/vendor/
 	cp static/node_modules/@picocss/pico/css/pico.min.css static/vendor/
+	cp static/node_modules/qr-scanner/qr-scanner.umd.min.js static/node_modules/qr-scanner/qr-scanner-worker.min.js static/vendor/
+	touch $@
+
+# The development mail server (make run): SMTP on 1025, its inbox on http://127.0.0.1:1080.
+maildev: devtools/maildev/node_modules/.installed
+
+devtools/maildev/node_modules/.installed: devtools/maildev/package.json devtools/maildev/package-lock.json
+	cd devtools/maildev && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 services:
@@ -56,7 +64,7 @@ lint: $(VENV)/.installed
 	$(BIN)/lint-imports
 
 # Web, RQ worker, rq-scheduler and the dev payment server together; Ctrl-C stops them all.
-run: setup services
+run: setup services maildev
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 	$(BIN)/flask jobs schedule
@@ -70,4 +78,4 @@ bench: setup services
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) static/vendor static/node_modules instance
+	rm -rf $(VENV) static/vendor static/node_modules devtools/maildev/node_modules instance

@@ -266,6 +266,13 @@ class ObligationKind(enum.StrEnum):
     EXPIRE_SESSION = "expire_session"  # close the order's checkout session: no payment may start any more
     REFUND_PAYMENT = "refund_payment"  # a late payment that found no tickets goes back
     REFUND_ANOMALY = "refund_anomaly"  # money taken by a payment that did not match its order goes back
+    # Messages to buyers: each one an obligation, written with the change that causes it.
+    EMAIL_HOLD_PLACED = "email_hold_placed"  # what is held, until when, the link to the hold
+    EMAIL_PAID = "email_paid"  # the tickets (codes, QR), event details, calendar file and printable tickets
+    EMAIL_LATE_PAID = "email_late_paid"  # paid after the hold lapsed and tickets were still there: the tickets
+    EMAIL_REFUNDED = "email_refunded"  # how much went back, and why
+    EMAIL_PAYMENT_FAILED = "email_payment_failed"  # a delayed payment (bank debit) failed: nothing was charged
+    EMAIL_FIND_TICKETS = "email_find_tickets"  # "find my tickets": links to every order of one address
 
 
 class Obligation(Base):
@@ -287,6 +294,8 @@ class Obligation(Base):
              values_callable=lambda kinds: [k.value for k in kinds]))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     anomaly_id: Mapped[int | None] = mapped_column(ForeignKey("payment_anomalies.id"))
+    # Whom a message goes to when no order names it ("find my tickets").
+    recipient: Mapped[str | None] = mapped_column(String(254))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # A worker that took it holds it until then; past it (the worker died) anyone may retry.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -297,6 +306,33 @@ class Obligation(Base):
 
     order: Mapped[Order | None] = relationship()
     anomaly: Mapped[PaymentAnomaly | None] = relationship()
+
+
+class CheckIn(Base):
+    """One seat let in at the door. Undoing it (by the organizer) keeps the row, stamped
+    with who undid it and when, so the door's history stays whole; at most one check-in
+    per seat is in force (the partial unique index), whatever two doors do at once."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        Index("ix_checkins_seat_in_force", "order_id", "seat", unique=True,
+              postgresql_where=text("undone_at IS NULL"), sqlite_where=text("undone_at IS NULL")),
+        CheckConstraint("seat >= 1", name="seat_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    seat: Mapped[int] = mapped_column(Integer)  # the ticket's number within its order, from 1
+    ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    device: Mapped[str] = mapped_column(String(100), default="")  # which door or phone scanned it
+    by: Mapped[str] = mapped_column(String(254))  # who was signed in (organizer email, or api:<email>)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(254))
+
+    order: Mapped[Order] = relationship()
+    ticket_type: Mapped[TicketType] = relationship()
 
 
 class PaymentAnomaly(Base):

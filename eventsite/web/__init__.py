@@ -9,7 +9,7 @@ from flask import Flask
 from ..domain import formatting
 from ..domain.clock import now
 from ..domain.holds import effective_status
-from ..readmodels import localized
+from ..readmodels import localized, tickets
 from . import errors, ratelimit
 from .extensions import csrf, htmx
 
@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(localized.money, "money")
     app.add_template_filter(formatting.clock_face, "clock_face")
     app.add_template_filter(formatting.local_time, "local_time")
+    app.add_template_filter(tickets.qr_svg_data_uri, "qr")  # a ticket code as its QR code (SVG data URI)
     app.add_template_global(formatting.seconds_until, "seconds_until")
     app.add_template_global(localized.money, "money")
     app.add_template_global(formatting.local_time, "local")

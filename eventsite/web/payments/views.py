@@ -11,10 +11,10 @@ from ...domain.models import OrderStatus
 from ...gateways import stripe as gateway
 from ...infra import metrics
 from ...readmodels.lookups import order_by_token
+from ...readmodels.tickets import tickets
 from ...services import paying, webhooks
 from ..extensions import csrf
 from . import bp
-from .tickets import tickets
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def status(token: str):
     cancel URL, or a visit from the reservation page) the payment is unfinished."""
     order = order_by_token(token)
     return render_template("payments/status.html", order=order, unfinished="session_id" not in request.args,
-                           at=now(), tickets=tickets(order) if order.status == OrderStatus.CONFIRMED else [])
+                           at=now(), tickets=tickets(order))
 
 
 @bp.get("/r/<token>/payment/poll")
