@@ -63,12 +63,16 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-# Web, RQ worker, rq-scheduler and the dev payment server together; Ctrl-C stops them all.
+# Web, RQ worker, rq-scheduler, the dev payment server and the dev mail server together; Ctrl-C stops them all.
 run: setup services maildev
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 	$(BIN)/flask jobs schedule
-	@echo "eventsite is starting on http://127.0.0.1:5000  (Ctrl-C stops everything)"
+	@echo "eventsite is starting (Ctrl-C stops everything):"
+	@echo "  shop        http://127.0.0.1:5000"
+	@echo "  dashboard   http://127.0.0.1:5000/dashboard/"
+	@echo "  mail inbox  http://127.0.0.1:1080  (every message the shop sends lands here)"
+	@echo "  payments    http://127.0.0.1:12111 (the dev payment server)"
 	$(BIN)/honcho start -f Procfile
 
 # Benchmarks (bench/): results in bench/results/latest.{json,md}; sizes via BENCH_* variables.

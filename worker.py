@@ -1,6 +1,6 @@
 """RQ workers that run each job inside the Flask app context.
 
-    rq worker -w worker.AppWorker --with-scheduler default cleanup
+    rq worker -w worker.AppWorker --with-scheduler default mail cleanup
 
 (--with-scheduler runs RQ's own scheduler in the worker: it starts the
 per-order expiry jobs at their time and the retries after their backoff.)

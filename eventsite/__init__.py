@@ -34,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from . import cli, web
+    from .gateways import mail
     from .readmodels import availability_cache
     from .services import obligations
 
@@ -44,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         configure_sqlite(db.engine, app.config["LOCK_TIMEOUT_SECONDS"])
     availability_cache.init_app()
     obligations.init_app()
+    mail.init_app(app)
     web.init_app(app)
     cli.register(app)
     return app

@@ -17,11 +17,11 @@ from eventsite.infra import schema
 from eventsite.infra.db import db
 from eventsite.readmodels import availability_cache
 
-pytest_plugins = ["fixtures_payments", "fixtures_api", "fixtures_dashboard", "fixtures_jobs"]
+pytest_plugins = ["fixtures_payments", "fixtures_api", "fixtures_dashboard", "fixtures_jobs", "fixtures_mail"]
 
 
 @pytest.fixture(scope="session")
-def app():
+def app(smtp_server):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -31,6 +31,7 @@ def app():
         "REDIS_URL": TEST_REDIS_URL,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
+        "MAIL_PORT": smtp_server.port,  # every message of every test goes over SMTP to the session's server
     })
     schema.recreate(app)  # production's schema, through the real migrations
     return app

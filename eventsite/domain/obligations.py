@@ -5,6 +5,7 @@ Jobs do the work (``services.obligations``); the database remembers it.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -19,11 +20,13 @@ FIRST_RETRY, LAST_RETRY = timedelta(seconds=10), timedelta(hours=1)
 LEASE = timedelta(minutes=5)
 
 
-_PROMISED = "eventsite.promised_obligations"  # session.info: ids promised in this transaction
+_PROMISED = "eventsite.promised_obligations"  # session.info: (id, kind) promised in this transaction
 
 
 def promise(order: Order, kind: ObligationKind) -> Obligation:
     """Promise ``kind`` of work for ``order`` (the caller holds its lock), due now."""
+    if order.id is None:
+        object_session(order).flush()  # a new order: its id names the promise
     return _promise(object_session(order), f"{kind.value}:order:{order.id}", kind=kind, order_id=order.id)
 
 
@@ -34,6 +37,12 @@ def promise_anomaly_refund(session: Session, anomaly: PaymentAnomaly) -> Obligat
                     kind=ObligationKind.REFUND_ANOMALY, order_id=anomaly.order_id, anomaly_id=anomaly.id)
 
 
+def promise_message(session: Session, recipient: str) -> Obligation:
+    """Promise the "find my tickets" message to ``recipient`` (each request its own promise)."""
+    return _promise(session, f"{ObligationKind.EMAIL_FIND_TICKETS.value}:{secrets.token_hex(12)}",
+                    kind=ObligationKind.EMAIL_FIND_TICKETS, recipient=recipient)
+
+
 def _promise(session: Session, key: str, **fields) -> Obligation:
     existing = session.scalar(select(Obligation).where(Obligation.key == key))
     if existing is not None:
@@ -41,12 +50,12 @@ def _promise(session: Session, key: str, **fields) -> Obligation:
     obligation = Obligation(key=key, due_at=clock_now(), **fields)
     session.add(obligation)
     session.flush()  # its id, for whoever makes it prompt after the commit
-    session.info.setdefault(_PROMISED, []).append(obligation.id)
+    session.info.setdefault(_PROMISED, []).append((obligation.id, obligation.kind))
     return obligation
 
 
-def take_promised(session: Session) -> list[int]:
-    """The obligation ids promised since the last call (and forget them)."""
+def take_promised(session: Session) -> list[tuple[int, ObligationKind]]:
+    """The obligations (id, kind) promised since the last call (and forget them)."""
     return session.info.pop(_PROMISED, None) or []
 
 

@@ -2,9 +2,11 @@
 
 A transition checks the move against ``ALLOWED``, keeps the ``sold`` counters
 of the ticket types in step, writes an ``OrderEvent`` in the caller's
-transaction and notes the event as changed (the transaction layer tells the
-caches after commit). Moving an order to the status it already has is a
-no-op, so a webhook delivered twice changes nothing the second time.
+transaction, promises the buyer the message the change calls for (hold placed,
+tickets, refund: each an obligation, sent by a job after commit) and notes the
+event as changed (the transaction layer tells the caches after commit). Moving
+an order to the status it already has is a no-op, so a webhook delivered twice
+changes nothing the second time.
 """
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from sqlalchemy.sql import Select
 from .changes import note_event_changed
 from .clock import now as clock_now
 from .errors import IllegalTransition
-from .models import Order, OrderEvent, OrderStatus, TicketType
+from .holds import holds_at
+from .models import ObligationKind, Order, OrderEvent, OrderStatus, TicketType
+from .obligations import promise
 
 S = OrderStatus
 
@@ -53,6 +57,7 @@ def transition(order: Order, to: OrderStatus, *, reason: str, actor: str = "syst
     if to not in ALLOWED[current]:
         raise IllegalTransition(current, to)
     session = session or object_session(order)
+    message = _message_for(order, current, to)
     order.status = to
     note_event_changed(session, order.event_id)
     if to == S.CONFIRMED:
@@ -63,7 +68,21 @@ def transition(order: Order, to: OrderStatus, *, reason: str, actor: str = "syst
         OrderEvent(order=order, from_status=current.value if current else None, to_status=to.value,
                    reason=reason[:255], actor=actor[:120], at=clock_now())
     )
+    if message is not None:
+        promise(order, message)
     return True
+
+
+def _message_for(order: Order, current: OrderStatus | None, to: OrderStatus) -> ObligationKind | None:
+    """Every hold, sale and refund is told to the buyer, whichever path made it."""
+    if to == S.RESERVED:
+        return ObligationKind.EMAIL_HOLD_PLACED
+    if to == S.CONFIRMED:
+        # On time: the hold was still live (the caller holds the locks; now is read after them).
+        return ObligationKind.EMAIL_PAID if holds_at(order, clock_now()) else ObligationKind.EMAIL_LATE_PAID
+    if to == S.REFUNDED:
+        return ObligationKind.EMAIL_REFUNDED
+    return None
 
 
 def _add_sold(session: Session, order: Order, sign: int) -> None:

@@ -21,8 +21,9 @@ from .redis import connection
 
 log = logging.getLogger(__name__)
 
-DEFAULT, CLEANUP = "default", "cleanup"
-QUEUES = (DEFAULT, CLEANUP)
+# Mail has its own queue: a slow SMTP server never delays a buyer's payment session.
+DEFAULT, MAIL, CLEANUP = "default", "mail", "cleanup"
+QUEUES = (DEFAULT, MAIL, CLEANUP)
 RETRY = Retry(max=5, interval=[2, 10, 30, 120, 600])
 SWEEP_TASK = "eventsite.tasks.sweep"
 
@@ -40,12 +41,12 @@ def queue(name: str = DEFAULT) -> Queue:
     return Queue(name, connection=connection())
 
 
-def enqueue(task: str, *args, inline: bool = True) -> None:
+def enqueue(task: str, *args, inline: bool = True, queue_name: str = DEFAULT) -> None:
     """Enqueue the task ``task(*args)`` with retries; if Redis is unreachable, run it now
     instead (logged), so a buyer never waits on a queue that is not there. ``inline=False``:
     work the database remembers anyway (an obligation) is left to the sweep instead."""
     try:
-        queue(DEFAULT).enqueue(task, *args, retry=RETRY, failure_ttl=7 * 86400)
+        queue(queue_name).enqueue(task, *args, retry=RETRY, failure_ttl=7 * 86400)
         return
     except RedisError as error:
         if not inline:

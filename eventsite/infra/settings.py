@@ -68,6 +68,18 @@ _VARIABLES: dict[str, tuple[Callable[[str], Any], Any]] = {
     # The RQ job monitor at /ops/rq: HTTP basic auth with these; without a password it is not mounted.
     "OPS_USERNAME": (str, "ops"),
     "OPS_PASSWORD": (str, None),
+    # Outgoing mail (SMTP). The default is the dev mail server `make run` starts (inbox on :1080).
+    "MAIL_SERVER": (str, "127.0.0.1"),
+    "MAIL_PORT": (_positive(int), 1025),
+    "MAIL_USERNAME": (str, None),
+    "MAIL_PASSWORD": (str, None),
+    "MAIL_USE_TLS": (_bool, False),  # STARTTLS on MAIL_PORT
+    "MAIL_USE_SSL": (_bool, False),  # TLS from the first byte (usually port 465)
+    "MAIL_TIMEOUT": (_positive(int), 10),  # seconds; a hung server fails the attempt, which is retried
+    "MAIL_DEFAULT_SENDER": (str, "eventsite <tickets@eventsite.localhost>"),
+    # "Find my tickets": per address asked about, and per client.
+    "FIND_TICKETS_RATE_LIMIT": (str, "3/hour"),
+    "FIND_TICKETS_CLIENT_RATE_LIMIT": (str, "10/hour"),
     # Set (to a writable folder) when several processes serve /metrics: prometheus_client sums them there.
     "PROMETHEUS_MULTIPROC_DIR": (str, None),
 }
@@ -88,6 +100,8 @@ def _read(environ: Mapping[str, str]) -> dict[str, Any]:
     if values["STRIPE_SECRET_KEY"] and not values["STRIPE_WEBHOOK_SECRET"]:
         problems.append("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: every webhook would be "
                         "refused. Set the signing secret of the endpoint (Stripe dashboard, Webhooks).")
+    if values["MAIL_USE_TLS"] and values["MAIL_USE_SSL"]:
+        problems.append("MAIL_USE_TLS and MAIL_USE_SSL are both set: choose STARTTLS (TLS) or implicit TLS (SSL).")
     if problems:
         raise SettingsError("eventsite cannot start with these settings:\n  " + "\n  ".join(problems))
     return values
@@ -125,6 +139,7 @@ def load(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[s
         values["STRIPE_WEBHOOK_SECRET"] = values["STRIPE_WEBHOOK_SECRET"] or DEV_WEBHOOK_SECRET
     config = {_KEYS.get(name, name): value for name, value in values.items()}
     config.update(
+        MAIL_BACKEND="smtp",  # Flask-Mailman would keep mail in memory under TESTING; tests read real SMTP
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(values["DATABASE_URL"]),

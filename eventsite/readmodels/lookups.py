@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..domain.errors import NotFound
-from ..domain.models import Event, Order, Organizer, TicketType
+from ..domain.holds import effective_status_clause
+from ..domain.models import HOLDING_STATUSES, Event, Order, OrderStatus, Organizer, TicketType
 from ..infra.db import db
 
 
@@ -77,3 +78,14 @@ def _owned(query, what: str):
     if found is None:
         raise NotFound(f"There is no such {what}.")
     return found
+
+
+def orders_of(email: str, *, at: datetime, limit: int = 50) -> list[Order]:
+    """An address's orders that mean something to its owner (paid, refunded, or a hold
+    still live at ``at``), newest first: what "find my tickets" lists."""
+    shown = effective_status_clause(at)
+    return list(db.session.scalars(
+        select(Order).where(func.lower(Order.email) == email.strip().lower(),
+                            shown.in_([s.value for s in (*HOLDING_STATUSES, OrderStatus.CONFIRMED,
+                                                         OrderStatus.REFUNDED)]))
+        .options(joinedload(Order.event)).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)))

@@ -20,7 +20,7 @@ from ..domain.obligations import LEASE, retry_delay, take_promised
 from ..infra import metrics, queue, transactions
 from ..infra.db import db
 from ..infra.transactions import write_transaction
-from . import paying, webhooks
+from . import emails, paying, webhooks
 
 log = logging.getLogger(__name__)
 ACTOR = "system:obligations"
@@ -41,7 +41,8 @@ def _refund_anomaly(obligation: Obligation) -> None:
 
 
 _ACTIONS = {ObligationKind.EXPIRE_SESSION: _expire_session, ObligationKind.REFUND_PAYMENT: _refund_payment,
-            ObligationKind.REFUND_ANOMALY: _refund_anomaly}
+            ObligationKind.REFUND_ANOMALY: _refund_anomaly,
+            **dict.fromkeys(emails.SUBJECTS, emails.send)}
 
 
 def _due(at):
@@ -105,8 +106,9 @@ def pending() -> list[Obligation]:
 
 def _prompt(session: Session) -> None:
     """After commit: queue each obligation just promised. Redis down: the sweep does it."""
-    for obligation_id in take_promised(session):
-        queue.enqueue(TASK, obligation_id, inline=False)
+    for obligation_id, kind in take_promised(session):
+        queue_name = queue.MAIL if kind in emails.SUBJECTS else queue.DEFAULT
+        queue.enqueue(TASK, obligation_id, inline=False, queue_name=queue_name)
 
 
 def _forget(session: Session) -> None:

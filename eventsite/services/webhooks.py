@@ -209,6 +209,7 @@ def _apply(kind: str, session: dict, order: Order, actor: str) -> None:
         order.payment_error = "Your bank payment did not go through."
         if order.status in HOLDING_STATUSES:
             transition(order, OrderStatus.EXPIRED, reason="delayed payment failed", actor=actor)
+        promise(order, ObligationKind.EMAIL_PAYMENT_FAILED)
         return
     # checkout.session.expired: no payment can start any more.
     if order.status in HOLDING_STATUSES and not order.payment_pending:

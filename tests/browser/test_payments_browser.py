@@ -40,7 +40,7 @@ def test_whole_buyer_journey(page: Page, make_event, live_server, devstripe, run
     event_id, (ga, vip) = make_event({"name": "GA", "capacity": 5}, {"name": "VIP", "capacity": 2}, slug="gig")
     page.set_default_timeout(10_000)
     page.goto(f"{live_server}/events/gig")
-    page.locator('[name="email"]').fill("buyer@example.test")
+    page.locator('#reserve-form [name="email"]').fill("buyer@example.test")
     for field, qty in ((f"qty-{ga}", "2"), (f"qty-{vip}", "1")):
         box = page.locator(f'[name="{field}"]')
         if box.evaluate("e => e.tagName") == "SELECT":

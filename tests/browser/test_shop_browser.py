@@ -158,7 +158,7 @@ def test_refusals_show_in_place_and_the_page_stays_usable(
         page.get_by_label("Email for your tickets").fill("b@example.test")
 
         # A stale form: the page says so where the buyer is looking.
-        page.locator("input[name=csrf_token]").evaluate("el => el.value = 'stale'")
+        page.locator("#reserve-form input[name=csrf_token]").evaluate("el => el.value = 'stale'")
         page.get_by_role("button", name="Reserve").click()
         alert = page.locator("#reserve-feedback [role=alert]")
         expect(alert).to_contain_text("This form has expired")

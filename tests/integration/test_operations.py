@@ -34,7 +34,8 @@ def test_healthz_reports_database_redis_workers_the_sweep_and_pending_work(app, 
 
     down = client.get("/healthz")
     assert down.status_code == 503 and down.json["redis"] == "unreachable" and down.json["database"] == "ok"
-    assert down.json["obligations"] == {"pending": 1, "oldest_due_at": frozen.now().isoformat(timespec="seconds")}
+    # the hold's message to its buyer and the released hold's session to close
+    assert down.json["obligations"] == {"pending": 2, "oldest_due_at": frozen.now().isoformat(timespec="seconds")}
     assert down.json["sweep_last_run"] == frozen.now().isoformat(timespec="seconds")
 
     settings(REDIS_URL=redis_url)  # Redis is back
@@ -62,7 +63,8 @@ def test_metrics_count_reservations_orders_and_promised_work(client, make_event,
 
     assert grew("eventsite_reserve_seconds_count") == 2 and grew("eventsite_holds_placed_total") == 1
     assert 'eventsite_orders{status="reserved"} 1.0' in after.text
-    assert "eventsite_obligations_pending 0.0" in after.text
+    assert "eventsite_obligations_pending 1.0" in after.text  # the hold's message: no worker has run
+    assert "eventsite_obligations_oldest_seconds 960.0" in after.text
 
 
 def test_the_job_monitor_is_for_operators_only(app, rq_redis):

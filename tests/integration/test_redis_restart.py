@@ -36,7 +36,7 @@ def _processes(env: dict, logs: Path) -> list[subprocess.Popen]:
     """The worker and rqscheduler as `make run` starts them; their output goes to ``logs``."""
     keep = str(ROOT / "devtools" / "keep-running")
     commands = ([keep, str(BIN / "rq"), "worker", "-w", "worker.AppWorker", "--with-scheduler",
-                 "--maintenance-interval", "5", "--url", env["REDIS_URL"], "default", "cleanup"],
+                 "--maintenance-interval", "5", "--url", env["REDIS_URL"], "default", "mail", "cleanup"],
                 [keep, str(BIN / "flask"), "--app", "app", "jobs", "scheduler", "--interval", "0.5"])
     return [subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
                              stdout=(logs / f"{name}.log").open("w"), stderr=subprocess.STDOUT)

@@ -1,10 +1,10 @@
-"""Buyer pages: event list, event page, availability fragment, reservation page."""
+"""Buyer pages: event list, event page, availability fragment, reservation page, "find my tickets"."""
 from flask import Blueprint
 
 bp = Blueprint("shop", __name__)
 
 
 def init_app(app) -> None:
-    from . import views  # noqa: F401  (routes attach to bp)
+    from . import find_tickets, views  # noqa: F401  (routes attach to bp)
 
     app.register_blueprint(bp, url_prefix=None)

@@ -15,7 +15,7 @@ from eventsite.domain.models import Obligation, Order, OrderStatus
 from eventsite.infra import queue as job_queue
 from eventsite.infra.db import db
 from eventsite.readmodels import availability, lookups
-from eventsite.services import expiry, obligations, paying, reserving
+from eventsite.services import emails, expiry, obligations, paying, reserving
 from worker import SimpleAppWorker
 
 S = OrderStatus
@@ -28,9 +28,10 @@ def _release(app, token: str) -> None:
 
 
 def _obligations(app) -> list[tuple[str, int, bool, int]]:
+    """The payment work promised (messages to buyers have tests of their own)."""
     with app.app_context():
         return [(o.kind.value, o.order_id, o.done_at is not None, o.attempts)
-                for o in db.session.query(Obligation).order_by(Obligation.id)]
+                for o in db.session.query(Obligation).order_by(Obligation.id) if o.kind not in emails.SUBJECTS]
 
 
 def test_release_closes_the_checkout_session_so_it_can_no_longer_be_paid(
@@ -75,14 +76,15 @@ def test_with_redis_down_the_promise_waits_for_the_sweep_and_is_done_once(
 
 
 def test_a_worker_that_died_holding_a_promise_is_replaced_once_its_claim_lapses(
-        app, frozen, make_event, buyer, devstripe, reload_order, rq_redis):
+        app, frozen, make_event, buyer, devstripe, reload_order, rq_redis, run_jobs):
     event_id, (ga,) = make_event()
     order = buyer.reserve(event_id, {ga: 1})
     buyer.checkout(order.token)
+    run_jobs("mail")  # the hold's message is not what this is about
     _release(app, order.token)
     rq_redis.flushdb()  # the queued job is lost too
     with app.app_context():
-        [promised] = obligations.pending()
+        [promised] = [o for o in obligations.pending() if o.kind not in emails.SUBJECTS]
         promised.claimed_until = clock.now() + timedelta(minutes=5)  # as a worker killed mid-call left it
         db.session.commit()
         assert obligations.work_due(10) == 0  # still claimed: nobody else runs it
