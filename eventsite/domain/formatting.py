@@ -51,6 +51,22 @@ def local_time(moment: datetime | None, tz: str, fmt: str = "%a %d %b %Y, %H:%M 
     return moment.astimezone(ZoneInfo(tz)).strftime(fmt) if moment else "–"
 
 
+def event_starts(event) -> str:
+    """"Sun 20 Dec 2026, 19:30 EST (America/New_York)": the event's own time with its zone's name,
+    since an abbreviation alone is ambiguous (CST) and a buyer elsewhere must see it is not theirs."""
+    starts = local_time(event.starts_at, event.timezone)
+    return starts if event.timezone == "UTC" else f"{starts} ({event.timezone})"
+
+
+def event_ends(event) -> str | None:
+    """The end: its time alone on the same local day, otherwise its date too."""
+    if event.ends_at is None:
+        return None
+    day = "%Y-%m-%d"
+    same_day = local_time(event.ends_at, event.timezone, day) == local_time(event.starts_at, event.timezone, day)
+    return local_time(event.ends_at, event.timezone, "%H:%M %Z" if same_day else "%a %d %b %Y, %H:%M %Z")
+
+
 def seconds_until(moment: datetime, at: datetime) -> int:
     """Whole seconds left, rounded up, so the display reaches 00:00 exactly at expiry."""
     return max(0, math.ceil((moment - at).total_seconds()))

@@ -9,8 +9,8 @@ from pathlib import Path
 from fpdf import FPDF
 
 from ..domain.clock import now
-from ..domain.formatting import local_time
-from ..domain.models import Event, Order
+from ..domain.formatting import event_ends, event_starts
+from ..domain.models import Order
 from .tickets import qr_png, tickets
 
 # fpdf2's core fonts know only Latin-1; DejaVu (Debian's fonts-dejavu-core) writes any title.
@@ -21,21 +21,6 @@ _LATIN1 = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": 
                          "•": "*", "€": "EUR", "\u00a0": " "})
 QR_MM = 70  # about 2.8 in: scans from paper or a dimmed phone screen at arm's length
 CODE_FONT = "Courier"  # codes are ASCII: a core font keeps them plain text for copying and searching
-
-
-def when(event: Event) -> str:
-    """"Sun 20 Dec 2026, 19:30 EST (America/New_York)": the abbreviation alone is ambiguous (CST)."""
-    starts = local_time(event.starts_at, event.timezone)
-    return starts if event.timezone == "UTC" else f"{starts} ({event.timezone})"
-
-
-def until(event: Event) -> str | None:
-    """The end: its time alone on the same local day, otherwise its date too."""
-    if event.ends_at is None:
-        return None
-    day = "%Y-%m-%d"
-    same_day = local_time(event.ends_at, event.timezone, day) == local_time(event.starts_at, event.timezone, day)
-    return local_time(event.ends_at, event.timezone, "%H:%M %Z" if same_day else "%a %d %b %Y, %H:%M %Z")
 
 
 def tickets_pdf(order: Order) -> bytes:
@@ -77,8 +62,8 @@ def _page(pdf: FPDF, font: str, text: Callable[[str], str], order: Order, ticket
 
     line(f"Ticket {ticket.number} of {count}", 11, gap=4)
     line(event.title, 24, "B", gap=5)
-    line(when(event), 13)
-    if ends := until(event):
+    line(event_starts(event), 13)
+    if ends := event_ends(event):
         line(f"Ends {ends}", 11)
     if event.venue:
         line(event.venue, 13)

@@ -4,7 +4,7 @@ Views are thin: parse the request, call one service or read model, render.
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 from ..domain import formatting
 from ..domain.clock import now
@@ -28,9 +28,21 @@ def init_app(app: Flask) -> None:
     app.add_template_global(formatting.seconds_until, "seconds_until")
     app.add_template_global(localized.money, "money")
     app.add_template_global(formatting.local_time, "local")
+    app.add_template_global(formatting.event_starts, "event_starts")
+    app.add_template_global(formatting.event_ends, "event_ends")
     # An order's status as shown now: a lapsed hold reads "expired" before any job has run.
     app.add_template_global(lambda order: effective_status(order, now()), "shown_status")
     # Each area registers its own blueprint and whatever it needs (login, limiter).
     for area in (shop, payments, dashboard, api, ops):
         area.init_app(app)
     errors.register(app)
+    app.after_request(_keep_token_pages_private)
+
+
+def _keep_token_pages_private(response):
+    """A page named by an order's token is the buyer's key to it (and, once paid, shows the ticket
+    codes): no cache keeps a copy, and no link or redirect from it tells the next site the URL."""
+    if request.view_args and "token" in request.view_args:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response

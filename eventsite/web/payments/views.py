@@ -19,16 +19,6 @@ from . import bp, printables  # noqa: F401  (printables' routes attach to bp whe
 log = logging.getLogger(__name__)
 
 
-@bp.after_request
-def keep_token_pages_private(response):
-    """A page named by an order's token is the buyer's key to it (and, once paid, shows the ticket
-    codes): no cache keeps a copy, and no link or redirect from it tells the next site the URL."""
-    if request.view_args and "token" in request.view_args:
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def _redirect(url: str):
     """Leave the page: htmx follows HX-Redirect, a plain browser a 303."""
     if request.headers.get("HX-Request"):

@@ -103,6 +103,7 @@ def test_event_details_with_the_zone_on_the_hold_and_payment_pages(client, hold,
         title = f"{TITLE} " if name == "preparing" else ""
         assert details(response.text) == f"{title}{WHEN} – until 22:00 EST {VENUE}", name
         assert 'datetime="2030-12-16T00:30:00+00:00"' in response.text, name
+        assert_private(response)  # the token in the address is the key to the order
 
 
 def test_event_details_name_the_end_day_when_it_is_another_one_and_skip_what_is_missing(client, hold, app, gala):
