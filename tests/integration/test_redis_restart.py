@@ -24,7 +24,7 @@ from eventsite.domain.clock import now
 from eventsite.domain.models import Obligation, Order, OrderStatus, SweepRun
 from eventsite.infra.db import db
 from eventsite.readmodels import lookups
-from eventsite.services import reserving
+from eventsite.services import emails, reserving
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -76,7 +76,7 @@ def _wait(condition, timeout: float) -> float:
 
 
 def test_after_redis_lost_its_data_and_workers_were_killed_everything_promised_is_done_once(
-        app, make_event, buyer, devstripe, reload_order, settings, capsys, tmp_path):
+        app, make_event, buyer, devstripe, reload_order, settings, capsys, tmp_path, inbox):
     event_id, (ga,) = make_event({"name": "GA", "capacity": 10})
     last_id, (last,) = make_event({"name": "Last seat", "capacity": 1}, slug="last")
     released = buyer.reserve(event_id, {ga: 1}, email="released@example.test")
@@ -88,7 +88,8 @@ def test_after_redis_lost_its_data_and_workers_were_killed_everything_promised_i
     with own_redis() as redis:
         env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis.url,
                "SWEEP_INTERVAL_SECONDS": str(INTERVAL), "SECRET_KEY": "test-secret", "PUBLIC_URL": buyer.url,
-               "DEVSTRIPE_URL": devstripe.url, "STRIPE_WEBHOOK_SECRET": "whsec_tests_only"}
+               "DEVSTRIPE_URL": devstripe.url, "STRIPE_WEBHOOK_SECRET": "whsec_tests_only",
+               "MAIL_PORT": str(app.config["MAIL_PORT"])}  # the session's SMTP server
         env.pop("STRIPE_SECRET_KEY", None)
         settings(REDIS_URL=redis.url, JOB_ID_PREFIX="es-fault")
         app.extensions.pop("redis", None)
@@ -128,9 +129,15 @@ def test_after_redis_lost_its_data_and_workers_were_killed_everything_promised_i
             assert refund["payment_intent"] == reload_order(late.id).payment_intent_id
             with app.app_context():
                 promises = db.session.scalars(select(Obligation)).all()
-                assert sorted(o.kind.value for o in promises) == ["expire_session", "refund_payment"]
+                assert sorted(o.kind.value for o in promises if o.kind not in emails.SUBJECTS) == [
+                    "expire_session", "refund_payment"]
                 assert all(o.done_at is not None and o.attempts == 1 for o in promises)  # done, once
+                messages = sorted(o.kind.value for o in promises if o.kind in emails.SUBJECTS)
+                assert messages == ["email_hold_placed"] * 6 + ["email_refunded"]
                 db.session.rollback()
+            sent = [(m["To"], m["Subject"].split(":")[0]) for m in inbox.messages]
+            assert len(sent) == len(set(sent))  # each message once, however the outage fell
+            assert {("late@example.test", "Refunded"), ("taker@example.test", "Reserved for you")} <= set(sent)
 
             # 2. The worker (its scheduler inside) and rqscheduler die without a word.
             victims = [pid for process in processes for pid in _children(process)]
