@@ -14,6 +14,7 @@ from ..domain.formatting import decimal_amount
 from ..domain.holds import effective_status_clause
 from ..domain.models import Order, OrderItem, OrderStatus, TicketType
 from ..infra.db import db
+from . import checkins, tickets
 
 STREAM_BATCH = 500
 
@@ -41,24 +42,32 @@ def _iso(value: datetime | None) -> str:
 
 
 def attendees_csv(event_id: int) -> Iterator[str]:
-    """One row per ticket of every confirmed order."""
+    """One row per ticket of every confirmed order: its signed code (the one on the ticket and
+    at the door), seats numbered across the order as ``domain.tickets.seats`` does, and when
+    and where it was checked in."""
     query = (
-        select(Order.id, Order.email, Order.updated_at, TicketType.id, TicketType.name, OrderItem.quantity,
+        select(Order.id, Order.token, Order.email, Order.updated_at, TicketType.name, OrderItem.quantity,
                OrderItem.unit_price, Order.currency)
         .join(OrderItem, OrderItem.order_id == Order.id).join(TicketType, TicketType.id == OrderItem.ticket_type_id)
         .where(Order.event_id == event_id, Order.status == OrderStatus.CONFIRMED)
-        .order_by(Order.id, TicketType.id)
+        .order_by(Order.id, OrderItem.ticket_type_id)  # the seats' order (Order.items)
         .execution_options(yield_per=STREAM_BATCH)
     )
 
     def rows():
-        for order_id, email, updated_at, tt_id, name, quantity, unit_price, currency in db.session.execute(query):
-            for number in range(1, quantity + 1):
-                yield [f"{order_id}-{tt_id}-{number}", order_id, email, name, number,
-                       decimal_amount(unit_price, currency), currency, _iso(updated_at)]
+        last_order, last_seat = None, 0
+        for batch in db.session.execute(query).partitions():
+            checked_in = checkins.in_force(row[0] for row in batch)  # one query per batch, not per ticket
+            for order_id, token, email, updated_at, name, quantity, unit_price, currency in batch:
+                first = (last_seat if order_id == last_order else 0) + 1  # seats run on across the items
+                last_order, last_seat = order_id, first + quantity - 1
+                for seat in range(first, first + quantity):
+                    at, device = checked_in.get((order_id, seat), (None, ""))
+                    yield [tickets.code_for(order_id, seat, token), order_id, email, name, seat,
+                           decimal_amount(unit_price, currency), currency, _iso(updated_at), _iso(at), device]
 
     return _csv_lines(["ticket", "order_id", "email", "ticket_type", "number_in_order", "price", "currency",
-                       "updated_at"], rows())
+                       "updated_at", "checked_in_at", "checked_in_device"], rows())
 
 
 def orders_csv(event_id: int) -> Iterator[str]:

@@ -22,6 +22,7 @@ from ..domain.clock import now as clock_now
 from ..domain.holds import effective_status_clause, holds_clause
 from ..domain.models import HOLDING_STATUSES, Event, Order, OrderItem, OrderStatus
 from ..infra.db import db
+from .checkins import checked_in_by_type
 
 S = OrderStatus
 
@@ -54,6 +55,7 @@ class Row:
     next_release_at: datetime | None
     outcomes: Outcomes
     revenue: dict[str, int] = field(default_factory=dict)  # currency -> minor units
+    checked_in: int = 0  # seats let in at the door (check-ins in force)
 
 
 @dataclass
@@ -113,16 +115,18 @@ def event_figures(event: Event, *, at: datetime | None = None) -> Figures:
     for row in db.session.execute(_outcomes_query(event.id, at, by_type=False)):
         _fill(total_outcomes, str(row.bucket), row.orders, int(row.tickets))
 
+    inside = checked_in_by_type(event.id)
     rows: list[Row] = []
     total_revenue: dict[str, int] = defaultdict(int)
     for tt in event.ticket_types:
         f = counts[tt.id]
         rows.append(Row(tt.name, f.capacity, f.sold, f.held, f.available, f.next_release_at,
-                        per_type[tt.id], {event.currency: revenue[tt.id]}))
+                        per_type[tt.id], {event.currency: revenue[tt.id]}, inside.get(tt.id, 0)))
         total_revenue[event.currency] += revenue[tt.id]
     releases = [r.next_release_at for r in rows if r.next_release_at]
     total = Row("Total", sum(r.capacity for r in rows), sum(r.sold for r in rows), sum(r.held for r in rows),
-                sum(r.available for r in rows), min(releases, default=None), total_outcomes, dict(total_revenue))
+                sum(r.available for r in rows), min(releases, default=None), total_outcomes, dict(total_revenue),
+                sum(r.checked_in for r in rows))
     return Figures(at, rows, total, _orders_by_status(event.id, at))
 
 

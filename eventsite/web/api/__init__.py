@@ -1,4 +1,4 @@
-"""Public JSON API under /api/v1: events, availability, reservations, organizer figures."""
+"""Public JSON API under /api/v1: events, availability, reservations, organizer figures, check-ins at the door."""
 from flask import Blueprint
 from werkzeug.routing import BaseConverter
 

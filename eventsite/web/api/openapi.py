@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ...domain.models import OrderStatus
 from ...domain.rules import CONTROL_CHARACTER_CLASS, EMAIL_PATTERN
+from ...services.checkin import MAX_CODE_LENGTH, MAX_DEVICE_LENGTH, Outcome
 from .validation import MAX_ID, MAX_ITEMS, MAX_PAGE
 
 # Mirrors of the rules the code applies, so generated clients and the fuzzer agree with it.
@@ -135,6 +136,26 @@ SCHEMAS = {
         "items": obj(kind=STR, detail=STR, session_id=STR, at=TIME, refunded=BOOL)})]},
     "OrderPage": obj(orders={"type": "array", "items": ref("OrganizerOrder")}, page=INT, per_page=INT,
                      total=COUNT, next=STR_OR_NULL),
+    "CheckInRequest": {
+        **obj({"device": {"type": "string", "maxLength": MAX_DEVICE_LENGTH,
+                          "pattern": f"^[^{CONTROL_CHARACTER_CLASS}]*$",
+                          "description": "Which door or phone scanned it (shown on later scans of the same ticket)."}},
+              code={"type": "string", "minLength": 1, "maxLength": MAX_CODE_LENGTH,
+                    "description": "The ticket code as scanned from its QR code or typed (case and spaces forgiven).",
+                    "examples": ["ES-12-1-0123456789ABCDEF"]}),
+        "additionalProperties": False,
+    },
+    "CheckIn": obj(
+        result={"type": "string", "enum": [o.value for o in Outcome],
+                "description": "`valid`: let in (checked in now). `already`: checked in before (`checked_in_at`, "
+                "`device` say when and where). `refunded`, `cancelled`, `not_paid`: the order admits nobody "
+                "(`order_status`). `wrong_event`: a ticket of another event. `forged`: not issued by us. "
+                "`unreadable`: not a ticket code."},
+        ticket_type=STR_OR_NULL, seat={"type": ["integer", "null"], "minimum": 1},
+        order_id={"type": ["integer", "null"]},
+        order_status={"type": ["string", "null"], "enum": [s.value for s in OrderStatus] + [None]},
+        checked_in_at=TIME_OR_NULL, device=STR_OR_NULL,
+    ),
     "Figures": obj(
         slug=STR, at=TIME,
         ticket_types={"type": "array", "items": obj(id=INT, name=STR, **FIGURES)},
@@ -259,6 +280,17 @@ PATHS = {
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
         ],
         "responses": {"200": json_response("One page of orders.", ref("OrderPage")),
+                      "404": NOT_FOUND, "422": INVALID},
+    })},
+    "/events/{slug}/checkins": {"post": organizer({
+        "operationId": "createCheckIn",
+        "summary": "Scan a ticket at the door of one of your events: let it in once, say why not otherwise.",
+        "parameters": [SLUG],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": ref("CheckInRequest"), "example": {"code": "ES-12-1-0123456789ABCDEF", "device": "Door 1"},
+        }}},
+        "responses": {"200": json_response("The scan's answer (every outcome, `forged` included, is a 200).",
+                                           ref("CheckIn")),
                       "404": NOT_FOUND, "422": INVALID},
     })},
 }

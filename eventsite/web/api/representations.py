@@ -9,6 +9,7 @@ from ...domain.capacity import Availability
 from ...domain.formatting import seconds_until
 from ...domain.holds import effective_status, holds_at
 from ...domain.models import Event, Order, OrderStatus, TicketType
+from ...services.checkin import ScanResult
 
 
 def iso(at: datetime | None) -> str | None:
@@ -126,3 +127,12 @@ def organizer_order(o: Order, at: datetime) -> dict:
 
 def _link(endpoint: str, method: str, **values) -> dict:
     return {"href": url_for(endpoint, **values), "method": method}
+
+
+def checkin(result: ScanResult) -> dict:
+    """A scan's answer. Of a ticket that is not this event's, or not a ticket, nothing more is said."""
+    return {
+        "result": result.outcome.value, "ticket_type": result.ticket_type, "seat": result.seat,
+        "order_id": result.order_id, "order_status": result.order_status.value if result.order_status else None,
+        "checked_in_at": iso(result.checked_in_at), "device": result.device,
+    }

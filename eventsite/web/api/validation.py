@@ -110,3 +110,19 @@ def orders_query(args) -> tuple[OrderStatus | None, str | None, int]:
         fields["page"] = f"A page number from 1 to {MAX_PAGE}."
     query(args, {"status", "email", "page"}, fields)
     return (OrderStatus(status) if status else None), email, page
+
+
+def checkin_request(body: Any) -> tuple[str, str]:
+    """``{"code", "device"?}`` -> (code, device); lengths and meaning are the service's to judge."""
+    if not isinstance(body, dict):
+        raise InvalidInput({"body": "Send a JSON object with code (and device)."})
+    fields: dict[str, str] = {}
+    _unknown(body, {"code", "device"}, "", fields)
+    code, device = body.get("code"), body.get("device", "")
+    if not isinstance(code, str) or not code:
+        fields["code"] = "Required: the ticket code as scanned or typed."
+    if not isinstance(device, str):
+        fields["device"] = "Must be a string: the name of the scanning device."
+    if fields:
+        raise InvalidInput(fields)
+    return code, device

@@ -11,7 +11,7 @@ from ...domain.models import Order
 from ...readmodels import availability, availability_cache, order_lists
 from ...readmodels.lookups import order_by_token, owned_event_by_slug, published_event, published_events
 from ...readmodels.organizer_figures import event_figures
-from ...services import paying, reserving
+from ...services import checkin, paying, reserving
 from . import bp, openapi, representations, validation
 from .tokens import authenticated_organizer
 
@@ -139,3 +139,16 @@ def organizer_orders(slug: str):
         "page": page, "per_page": order_lists.PER_PAGE, "total": result.total,
         "next": url_for("api.organizer_orders", slug=slug, page=page + 1, **filters) if result.has_next else None,
     }
+
+
+@bp.post("/events/<api_segment:slug>/checkins")
+def create_checkin(slug: str):
+    """A scan at the door. Every outcome (valid, already, forged, ...) is a 200 with its
+    ``result``; only bad input (422), a missing token (401) or another's event (404) is not."""
+    organizer = authenticated_organizer()
+    ev = owned_event_by_slug(organizer, slug)
+    code, device = validation.checkin_request(request.get_json(force=True, silent=True))
+    result = checkin.check_in(ev, code, device=device, by=f"api:{organizer.email}")
+    response = jsonify(representations.checkin(result))
+    response.headers["Cache-Control"] = "no-store"
+    return response

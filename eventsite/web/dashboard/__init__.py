@@ -1,4 +1,4 @@
-"""Organizer pages: accounts, events, ticket types, live figures, orders, refunds, exports."""
+"""Organizer pages: accounts, events, ticket types, live figures, orders, refunds, exports, check-in at the door."""
 from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__)

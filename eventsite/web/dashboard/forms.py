@@ -149,3 +149,10 @@ class OrderFilterForm(FlaskForm):
     email = StringField("Email contains", validators=[Optional(), Length(max=254)])
     created_from = DateField("Ordered from", validators=[Optional()])
     created_until = DateField("Ordered until (inclusive)", validators=[Optional()])
+
+
+class CheckInForm(FlaskForm):
+    """A scan at the door; the service checks the lengths (one rule for page and API)."""
+
+    device = StringField("This device", description="e.g. Door 1; remembered on this phone")
+    code = StringField("Ticket code", validators=[InputRequired(message="Scan or type a ticket code.")])

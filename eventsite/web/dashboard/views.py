@@ -27,13 +27,14 @@ from wtforms import SelectChoice
 
 from ...domain.errors import DomainError, InvalidRequest
 from ...domain.models import OrderStatus
-from ...readmodels import chart, exports, lookups, order_lists, organizer_figures
+from ...readmodels import chart, checkins, exports, lookups, order_lists, organizer_figures
 from ...services import accounts, catalog
+from ...services import checkin as door
 from ...services import organizer_actions as actions
 from ..extensions import htmx
 from . import bp
 from .auth import SignedIn, login_attempt_limit
-from .forms import EventForm, LoginForm, OrderFilterForm, SignupForm, TicketTypeForm, to_utc
+from .forms import CheckInForm, EventForm, LoginForm, OrderFilterForm, SignupForm, TicketTypeForm, to_utc
 
 PUBLIC_ENDPOINTS = {"dashboard.login", "dashboard.signup"}
 
@@ -269,6 +270,47 @@ def order_refund(event_id: int, order_id: int):
     actions.refund(lookups.owned_order(_event(event_id), order_id), actor=_actor())
     flash("The refund was requested.")
     return redirect(url_for("dashboard.order", event_id=event_id, order_id=order_id))
+
+
+# --- check-in at the door -------------------------------------------------------------
+
+def _door(event) -> dict:
+    """The counts and the latest scans, polled so every door sees the others' work."""
+    types, total = checkins.counts(event)
+    return {"event": event, "counts": types, "total": total, "recent": checkins.recent(event.id)}
+
+
+@bp.get("/events/<int:event_id>/checkin")
+def checkin(event_id: int):
+    return render_template("dashboard/checkin.html", form=CheckInForm(), result=None, **_door(_event(event_id)))
+
+
+@bp.post("/events/<int:event_id>/checkin")
+def checkin_scan(event_id: int):
+    """One scan. Every outcome (forged, already in, ...) is a 200 answer; only bad input is a 4xx.
+    htmx gets the answer panel and the refreshed counts; without script, the whole page."""
+    event = _event(event_id)
+    form = CheckInForm()
+    result, status = _submit(form, lambda: door.check_in(event, form.code.data, device=form.device.data,
+                                                           by=current_user.email))
+    template = "dashboard/_checkin_answer.html" if htmx else "dashboard/checkin.html"
+    return render_template(template, form=form, result=result, **_door(event)), status or 200
+
+
+@bp.get("/events/<int:event_id>/checkin/status")
+def checkin_status(event_id: int):
+    return render_template("dashboard/_checkin_status.html", **_door(_event(event_id)))
+
+
+@bp.post("/events/<int:event_id>/checkins/<int:checkin_id>/undo")
+def checkin_undo(event_id: int, checkin_id: int):
+    event = _event(event_id)
+    undone = door.undo(checkins.owned_checkin(event, checkin_id).id, by=current_user.email)
+    message = f"Check-in of {undone.ticket_type.name} (order {undone.order_id}, seat {undone.seat}) undone."
+    if htmx:
+        return render_template("dashboard/_checkin_status.html", notice=message, **_door(event))
+    flash(message)
+    return redirect(url_for("dashboard.checkin", event_id=event_id))
 
 
 # --- exports ---------------------------------------------------------------------

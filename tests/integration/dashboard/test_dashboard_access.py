@@ -30,6 +30,12 @@ ROUTES = {
     # The owner passes the access check and meets the state rule: a hold cannot be refunded.
     "dashboard.order_refund": ("POST", {"event_id": "event_id", "order_id": "held_order_id"}, 409),
     "dashboard.export_attendees": ("GET", {"event_id": "event_id"}, 200),
+    "dashboard.checkin": ("GET", {"event_id": "event_id"}, 200),
+    "dashboard.checkin_status": ("GET", {"event_id": "event_id"}, 200),
+    # The owner passes the access check and meets the input rule: a scan without a code.
+    "dashboard.checkin_scan": ("POST", {"event_id": "event_id"}, 422),
+    # The world has no check-in: the owner passes the access check and finds none (tests/integration/checkin).
+    "dashboard.checkin_undo": ("POST", {"event_id": "event_id", "checkin_id": "paid_order_id"}, 404),
     "dashboard.export_orders": ("GET", {"event_id": "event_id"}, 200),
 }
 PUBLIC = {"dashboard.login", "dashboard.signup"}

@@ -22,10 +22,13 @@ def test_attendees_one_row_per_paid_ticket(app, world, owner):
     assert response.headers["Content-Disposition"] == 'attachment; filename="owned-attendees.csv"'
     attendees = rows(response)
     # The world's paid order (1 VIP) and the group (3 GA + 1 VIP); the world's hold is not an attendee.
+    # Seats are numbered across the order, in ticket type order, as on the tickets themselves.
     assert [(a["order_id"], a["ticket_type"], a["number_in_order"]) for a in attendees] == [
         (str(world.paid_order_id), "VIP", "1"),
-        (str(group), "GA", "1"), (str(group), "GA", "2"), (str(group), "GA", "3"), (str(group), "VIP", "1")]
-    assert len({a["ticket"] for a in attendees}) == 5
+        (str(group), "GA", "1"), (str(group), "GA", "2"), (str(group), "GA", "3"), (str(group), "VIP", "4")]
+    assert [a["ticket"].rsplit("-", 1)[0] for a in attendees] == [
+        f"ES-{world.paid_order_id}-1", f"ES-{group}-1", f"ES-{group}-2", f"ES-{group}-3", f"ES-{group}-4"]
+    assert {(a["checked_in_at"], a["checked_in_device"]) for a in attendees} == {("", "")}
     assert attendees[1]["email"] == "'=HYPERLINK(1)@example.test"  # a spreadsheet shows it, never runs it
     assert attendees[1]["price"] == "10.00" and attendees[0]["price"] == "50.00"
 

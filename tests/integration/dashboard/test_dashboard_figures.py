@@ -85,7 +85,7 @@ def test_the_polled_fragment_shows_the_figures(app, world, owner, frozen, make_e
     assert table["Total"] == {
         "capacity": "20", "sold": "3", "held": "2", "live-holds": "1", "next-release": "Mon 01 Jun 2026, 12:35 UTC",
         "available": "15", "expired": "3 (2 orders)", "released": "3 (1 orders)",
-        "revenue": "€80.00", "conversion": "33.3 %"}
+        "revenue": "€80.00", "conversion": "33.3 %", "checked-in": "0 of 3"}
     # The full page embeds the same fragment.
     assert shown(owner.get(f"/dashboard/events/{event_id}").get_data(as_text=True)) == table
 
