@@ -10,7 +10,7 @@ TEST_REDIS_DB ?= 15
 export TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/$(TEST_DB)
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/$(TEST_REDIS_DB)
 
-.PHONY: run test test-fast lint bench setup services testdb chromium vendor maildev clean
+.PHONY: run test test-fast lint bench setup services testdb chromium pdftools vendor maildev clean
 
 setup: $(VENV)/.installed vendor
 
@@ -50,8 +50,12 @@ testdb: services
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Tests read the tickets' PDF as a reader would (poppler's pdftotext).
+pdftools:
+	@command -v pdftotext >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
 # Every tier (unit, integration, browser) plus the linters; PYTEST_ARGS narrows the pytest run.
-test: setup testdb chromium lint
+test: setup testdb chromium pdftools lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The unit tier: seconds, and no PostgreSQL, Redis or browser needed.

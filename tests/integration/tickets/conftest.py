@@ -2,22 +2,14 @@
 three of its seats confirmed the real way (reserve, Pay now, the dev Stripe server, its webhook)."""
 from __future__ import annotations
 
-import re
-import zlib
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from tickets_support import ENDS, STARTS, TITLE, VENUE
 
 from eventsite.domain.models import Event, Order, OrderStatus
 from eventsite.infra.db import db
 from eventsite.readmodels.tickets import tickets
-
-STARTS = datetime(2030, 12, 16, 0, 30, tzinfo=UTC)  # Sun 15 Dec 2030, 19:30 EST
-ENDS = datetime(2030, 12, 16, 3, 0, tzinfo=UTC)  # 22:00 EST
-WHEN = "Sun 15 Dec 2030, 19:30 EST (America/New_York)"
-TITLE = "Winter Gala — Zürich Strings"
-VENUE = "Carnegie Hall, 881 7th Ave, New York"
 
 
 @pytest.fixture
@@ -54,20 +46,3 @@ def codes_of(app, order_id: int) -> list[str]:
     """What readmodels.tickets says the order's codes are: every page and file must show exactly these."""
     with app.app_context():
         return [ticket.code for ticket in tickets(db.session.get(Order, order_id))]
-
-
-def pdf_strings(data: bytes) -> list[str]:
-    """The literal strings drawn on a PDF's pages (core-font text such as the codes), read from its
-    deflated content streams, so no PDF library is needed."""
-    found = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            content = zlib.decompress(stream)
-        except zlib.error:
-            continue  # an image or a font, not page content
-        found += [text.decode("latin-1") for text in re.findall(rb"\(([^)]*)\)\s*Tj", content)]
-    return found
-
-
-def pdf_pages(data: bytes) -> int:
-    return len(re.findall(rb"/Type /Page\b", data))

@@ -2,14 +2,12 @@
 entry (in the event's time zone, linking back to the tickets)."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from conftest import ENDS, STARTS, TITLE, VENUE, pdf_pages, pdf_strings
+from tickets_support import ENDS, STARTS, TITLE, VENUE, pdf_pages, pdf_strings, pdftotext
 
 from eventsite.domain.models import Event, Order, OrderStatus
 from eventsite.infra.db import db
@@ -17,13 +15,6 @@ from eventsite.readmodels import calendar, ticket_pdf
 from eventsite.services import reserving
 
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-def pdftotext(data: bytes) -> str | None:
-    """The PDF's text as a reader sees it, where poppler-utils is installed (not required)."""
-    if shutil.which("pdftotext") is None:
-        return None
-    return subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
 
 
 def test_pdf_has_one_page_per_ticket_with_exactly_the_orders_codes(confirmed, buyer):
@@ -36,12 +27,12 @@ def test_pdf_has_one_page_per_ticket_with_exactly_the_orders_codes(confirmed, bu
     assert data.startswith(b"%PDF-") and pdf_pages(data) == 3
     assert [s for s in pdf_strings(data) if s.startswith("ES-")] == confirmed.codes
     assert data.count(b"/Subtype /Image") == 3  # a QR code on every page
-    if (shown := pdftotext(data)) is not None:
-        for number, kind in enumerate(["GA", "GA", "VIP"], start=1):
-            page = shown.split("\f")[number - 1]
-            assert f"Ticket {number} of 3" in page and TITLE in page and VENUE in page and kind in page
-            assert "Sun 15 Dec 2030, 19:30 EST (America/New_York)" in page and "Ends 22:00 EST" in page
-            assert "Issued to buyer@example.test" in page and confirmed.codes[number - 1] in page
+    shown = pdftotext(data)
+    for number, kind in enumerate(["GA", "GA", "VIP"], start=1):
+        page = shown.split("\f")[number - 1]
+        assert f"Ticket {number} of 3" in page and TITLE in page and VENUE in page and kind in page
+        assert "Sun 15 Dec 2030, 19:30 EST (America/New_York)" in page and "Ends 22:00 EST" in page
+        assert "Issued to buyer@example.test" in page and confirmed.codes[number - 1] in page
 
 
 def test_pdf_without_a_unicode_font_writes_latin_1(app, gala, monkeypatch, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import TITLE, VENUE, WHEN
+from tickets_support import TITLE, VENUE, WHEN
 
 from eventsite.domain.models import Event
 from eventsite.infra.db import db
