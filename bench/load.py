@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import sys
 import time
 
@@ -109,8 +110,12 @@ async def rush(spec: dict) -> dict:
     async def buyer(n: int) -> None:
         nonlocal sold_out_at, stop_at, refused_after
         conn = Connection(host, port)
-        body = {"email": f"buyer{n}@bench.test", "items": [{"ticket_type_id": spec["ticket_type_id"], "quantity": 1}]}
+        attempt = 0
         while (t0 := time.monotonic()) < stop_at:
+            # A new buyer each time: the shop allows one live hold per email and event.
+            attempt += 1
+            body = {"email": f"buyer{n}-{attempt}@bench.test",
+                    "items": [{"ticket_type_id": spec["ticket_type_id"], "quantity": 1}]}
             try:
                 response = await conn.request("POST", path, json_body=body)
             except Exception as exc:  # noqa: BLE001 (every failure is counted, none stops the run)
@@ -204,7 +209,9 @@ async def sequential(spec: dict) -> dict:
             break
         body = None
         if spec.get("ticket_type_id"):
-            body = {"email": f"seq{n}@bench.test", "items": [{"ticket_type_id": spec["ticket_type_id"], "quantity": 1}]}
+            # A new buyer each time (one live hold per email and event), also across runs on one event.
+            body = {"email": f"seq{n}-{secrets.token_hex(4)}@bench.test",
+                    "items": [{"ticket_type_id": spec["ticket_type_id"], "quantity": 1}]}
         t0 = time.monotonic()
         response = await conn.request(spec.get("method", "GET"), spec["path"], json_body=body)
         latencies.append(time.monotonic() - t0)

@@ -59,9 +59,12 @@ def create_event(engine: Engine, slug: str, capacity: int) -> tuple[int, int]:
             " VALUES ('bench@bench.test', 'Bench', '!', now())"
             " ON CONFLICT (email) DO UPDATE SET name = EXCLUDED.name RETURNING id")).scalar_one()
         event_id = conn.execute(text(
+            # The bench's buyers all come from one address: no per-client cap (the shop's anti-hoarding
+            # limits are for real buyers, the bench measures the grant path).
             "INSERT INTO events (organizer_id, slug, title, description, timezone, venue, starts_at, hold_minutes,"
-            " published, created_at) VALUES (:o, :slug, :slug, '', 'UTC', '', now() + interval '30 days', 15, true,"
-            " now()) RETURNING id"), {"o": organizer, "slug": slug}).scalar_one()
+            " published, created_at, max_holds_per_client) VALUES (:o, :slug, :slug, '', 'UTC', '',"
+            " now() + interval '30 days', 15, true, now(), 0) RETURNING id"),
+            {"o": organizer, "slug": slug}).scalar_one()
         tt_id = conn.execute(text(
             "INSERT INTO ticket_types (event_id, name, price, capacity, per_order_limit, sold, created_at)"
             " VALUES (:e, 'General admission', 2500, :c, 10, 0, now()) RETURNING id"),

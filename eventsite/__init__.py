@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from flask_migrate import Migrate
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .infra import db as database
 from .infra import settings
@@ -48,4 +49,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     web.init_app(app)
     cli.register(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind N trusted proxies the client is the N-th address from the right of X-Forwarded-For:
+        # rate limits, logs and https detection see it, not the proxy every client shares.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

@@ -199,16 +199,27 @@ button{display:block;width:100%;margin:.5rem 0;padding:.8rem;font-size:1rem}
 </body></html>"""
 
 
-def create_app(webhook_url: str, webhook_secret: str, db_path: str | os.PathLike) -> Flask:
-    """The dev server's app; it keeps its state in the SQLite file ``db_path`` (created if missing)."""
+def create_app(webhook_url: str, webhook_secret: str, db_path: str | os.PathLike, *, api_key: str,
+               enable_dev_api: bool = False) -> Flask:
+    """The dev server's app; it keeps its state in the SQLite file ``db_path`` (created if missing).
+
+    /v1/* answers only ``Authorization: Bearer <api_key>`` (the installation's key, as Stripe
+    answers only its account's). The /_dev/* controls (state with every session, hence every
+    order token; held webhooks; refunds and disputes) exist only with ``enable_dev_api``."""
+    if not api_key:
+        raise ValueError("the dev payment server needs an API key")
     app = Flask(__name__)
     store = Store(webhook_url, webhook_secret, db_path)
     app.extensions["devstripe"] = store
+    expected = f"Bearer {api_key}".encode()
 
     @app.before_request
     def authenticate():
-        if request.path.startswith("/v1/") and not request.headers.get("Authorization", "").startswith("Bearer sk_"):
+        if request.path.startswith("/v1/") and not hmac.compare_digest(
+                request.headers.get("Authorization", "").encode(), expected):
             return _error(401, "No valid API key provided.", kind="authentication_error")
+        if request.path.startswith("/_dev/") and not enable_dev_api:
+            abort(404)
         return None
 
     def idempotent(handler):
@@ -437,10 +448,11 @@ def create_app(webhook_url: str, webhook_secret: str, db_path: str | os.PathLike
 _servers: dict[str, tuple[Any, threading.Thread, Store, Path | None]] = {}
 
 
-def start_devstripe(app_url: str, webhook_secret: str, host: str = "127.0.0.1", port: int = 0,
-                    db_path: str | os.PathLike | None = None) -> str:
+def start_devstripe(app_url: str, webhook_secret: str, *, api_key: str, host: str = "127.0.0.1", port: int = 0,
+                    db_path: str | os.PathLike | None = None, enable_dev_api: bool = True) -> str:
     """Serve a dev server on a thread (a free port by default); returns its base URL.
 
+    For tests, which drive it through /_dev/* (on by default here, off in ``python -m devtools.devstripe``).
     Webhooks go to ``app_url`` + /webhooks/stripe, signed with ``webhook_secret``. State lives in
     ``db_path``, so a server started again on the same file carries on; without it, in a fresh
     temporary file that stop_devstripe deletes (an empty server, as each test wants)."""
@@ -449,7 +461,8 @@ def start_devstripe(app_url: str, webhook_secret: str, host: str = "127.0.0.1", 
         fd, name = tempfile.mkstemp(prefix="devstripe-", suffix=".db")
         os.close(fd)
         db_path = temporary = Path(name)
-    app = create_app(app_url.rstrip("/") + "/webhooks/stripe", webhook_secret, db_path)
+    app = create_app(app_url.rstrip("/") + "/webhooks/stripe", webhook_secret, db_path, api_key=api_key,
+                     enable_dev_api=enable_dev_api)
     server = make_server(host, port, app, threaded=True)
     # A short poll interval: shutdown() waits for the loop to notice, 0.5 s by default.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True,

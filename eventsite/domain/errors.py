@@ -75,3 +75,39 @@ class PaymentProviderError(DomainError):
 
     code = "payment_provider_error"
     http_status = 502
+
+
+# --- anti-hoarding (issue 13): refused before anything is written ---------------
+
+class AlreadyReserved(Conflict):
+    """One live hold per buyer (email) and event; ``token`` names the hold they have.
+    The token is the key to that hold: show it only to whoever already holds it."""
+
+    code = "already_reserved"
+
+    def __init__(self, message: str, *, token: str, field: str | None = None):
+        super().__init__(message, field=field)
+        self.token = token
+
+
+class TooManyRequests(DomainError):
+    """A limit against hoarding; ``retry_at``, when known, is when trying again can succeed."""
+
+    code = "too_many_requests"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_at: datetime | None = None, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_at = retry_at
+
+
+class TooManyHolds(TooManyRequests):
+    """The event's cap of live holds per client address is reached."""
+
+    code = "too_many_holds"
+
+
+class ReleaseCooldown(TooManyRequests):
+    """The buyer released a hold of this event a moment ago."""
+
+    code = "release_cooldown"

@@ -6,9 +6,10 @@ exponent (JPY 0, EUR 2, KWD 3).
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from .errors import InvalidRequest
 
@@ -46,9 +47,37 @@ def decimal_amount(minor: int, currency: str) -> str:
     return f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
 
 
+UNSHOWABLE = "This date cannot be shown in the event's time zone; choose one between the years 2 and 9998."
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def known_timezone(name: str) -> bool:
+    """An IANA zone name of the system's database. Checked against the list, not by opening it:
+    ``ZoneInfo("Europe")`` is a directory (IsADirectoryError), ``"UTC\n"`` or ``"../x"`` worse."""
+    return name in _zones()
+
+
+def shown_in(moment: datetime, tz: str) -> bool:
+    """Whether the instant exists as a wall-clock time in ``tz`` and in UTC (Python's datetimes end
+    at years 1 and 9999: 9999-12-31 23:00 UTC has no Tokyo time), so every page can show it."""
+    try:
+        moment.astimezone(UTC)
+        moment.astimezone(ZoneInfo(tz))
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
 def local_time(moment: datetime | None, tz: str, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
-    """An instant in the event's time zone, with the zone's abbreviation; "–" for none."""
-    return moment.astimezone(ZoneInfo(tz)).strftime(fmt) if moment else "–"
+    """An instant in the event's time zone, with the zone's abbreviation; "–" for none. One its zone
+    cannot show (saved before dates were checked) is written in UTC rather than failing the page."""
+    if not moment:
+        return "–"
+    return moment.astimezone(ZoneInfo(tz) if shown_in(moment, tz) else UTC).strftime(fmt)
 
 
 def event_starts(event) -> str:

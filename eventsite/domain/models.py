@@ -90,6 +90,9 @@ class Organizer(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     # sha256 of the organizer's API bearer token; the token itself is shown once.
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Part of every dashboard session's id; bumped at logout and password change, which ends
+    # every session (and every copy of its cookie) signed in before.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     events: Mapped[list[Event]] = relationship(back_populates="organizer", order_by="Event.starts_at")
@@ -100,6 +103,8 @@ class Event(Base):
     __table_args__ = (
         CheckConstraint("hold_minutes BETWEEN 1 AND 1440", name="hold_minutes_range"),
         CheckConstraint("pending_payment_hours BETWEEN 1 AND 720", name="pending_payment_hours_range"),
+        CheckConstraint("max_holds_per_client >= 0", name="max_holds_per_client_not_negative"),
+        CheckConstraint("release_cooldown_seconds BETWEEN 0 AND 86400", name="release_cooldown_seconds_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +123,11 @@ class Event(Base):
     hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
     # How long a submitted delayed payment (bank debit) keeps its tickets while its outcome is pending.
     pending_payment_hours: Mapped[int] = mapped_column(Integer, default=72, server_default=text("72"))
+    # Against hoarding: live holds one client address may have on the event (0: no cap; a family
+    # or an office shares an address, so not 1), and how long a buyer who released a hold waits
+    # before reserving again (0: not at all), so releasing cannot be used to re-hold forever.
+    max_holds_per_client: Mapped[int] = mapped_column(Integer, default=4, server_default=text("4"))
+    release_cooldown_seconds: Mapped[int] = mapped_column(Integer, default=60, server_default=text("60"))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -184,12 +194,18 @@ class Order(Base):
             postgresql_where=text(_HOLDING_SQL),
             sqlite_where=text(_HOLDING_SQL),
         ),
+        # Buyers' recent releases of an event (the release cool-down), without reading its history.
+        Index("ix_orders_cancelled_by_event", "event_id", "updated_at",
+              postgresql_where=text("status = 'cancelled'"), sqlite_where=text("status = 'cancelled'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     email: Mapped[str] = mapped_column(String(254))
+    # Where the hold was placed from (an IPv6 address fits in 45), for the per-client cap; None
+    # for orders placed before it was kept or not over HTTP.
+    client_address: Mapped[str | None] = mapped_column(String(45))
     # The event's currency when the order was placed: what it was charged (and is refunded) in.
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[OrderStatus] = mapped_column(
@@ -273,6 +289,9 @@ class ObligationKind(enum.StrEnum):
     EMAIL_REFUNDED = "email_refunded"  # how much went back, and why
     EMAIL_PAYMENT_FAILED = "email_payment_failed"  # a delayed payment (bank debit) failed: nothing was charged
     EMAIL_FIND_TICKETS = "email_find_tickets"  # "find my tickets": links to every order of one address
+    # Organizer sign-up, answered the same on the page whether or not the address has an account:
+    EMAIL_SIGNUP_WELCOME = "email_signup_welcome"  # the new account is ready: log in
+    EMAIL_SIGNUP_EXISTING = "email_signup_existing"  # someone tried to sign up with your address
 
 
 class Obligation(Base):

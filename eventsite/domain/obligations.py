@@ -37,10 +37,11 @@ def promise_anomaly_refund(session: Session, anomaly: PaymentAnomaly) -> Obligat
                     kind=ObligationKind.REFUND_ANOMALY, order_id=anomaly.order_id, anomaly_id=anomaly.id)
 
 
-def promise_message(session: Session, recipient: str) -> Obligation:
-    """Promise the "find my tickets" message to ``recipient`` (each request its own promise)."""
-    return _promise(session, f"{ObligationKind.EMAIL_FIND_TICKETS.value}:{secrets.token_hex(12)}",
-                    kind=ObligationKind.EMAIL_FIND_TICKETS, recipient=recipient)
+def promise_message(session: Session, recipient: str,
+                    kind: ObligationKind = ObligationKind.EMAIL_FIND_TICKETS) -> Obligation:
+    """Promise a message about no order ("find my tickets", sign-up) to ``recipient``
+    (each request its own promise)."""
+    return _promise(session, f"{kind.value}:{secrets.token_hex(12)}", kind=kind, recipient=recipient)
 
 
 def _promise(session: Session, key: str, **fields) -> Obligation:

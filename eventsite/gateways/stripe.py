@@ -1,9 +1,10 @@
 """The one door to Stripe: the official SDK, pointed at Stripe or at the dev server.
 
 With STRIPE_SECRET_KEY set the client talks to Stripe. Without it, the same
-client talks to the project's Stripe-compatible dev server (DEVSTRIPE_URL),
-and webhooks are signed with a dev secret both sides share. No other code
-path differs.
+client talks to the project's Stripe-compatible dev server (DEVSTRIPE_URL)
+with this installation's dev API key, and webhooks are signed with a dev secret
+both sides share (both generated once into instance/devstripe_secret, see
+``infra.settings.devstripe_secrets``). No other code path differs.
 """
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ import stripe
 from flask import current_app
 
 from ..domain.models import Order
-
-DEV_API_KEY = "sk_test_devstripe"
 
 # Stripe lets a Checkout Session live 30 minutes to 24 hours; the app expires it
 # itself at the hold's expiry, so the session's own limit is only a backstop.
@@ -33,13 +32,14 @@ def client() -> stripe.StripeClient:
     config = current_app.config
     key = config.get("STRIPE_SECRET_KEY")
     base = None if key else config["DEVSTRIPE_URL"]
+    dev_key = None if key else config["DEVSTRIPE_API_KEY"]
     cache = current_app.extensions.setdefault("stripe_clients", {})
-    if (key, base) not in cache:
-        cache[(key, base)] = (
+    if (key, base, dev_key) not in cache:
+        cache[(key, base, dev_key)] = (
             stripe.StripeClient(key) if key
-            else stripe.StripeClient(DEV_API_KEY, base_addresses={"api": base}, max_network_retries=1)
+            else stripe.StripeClient(dev_key, base_addresses={"api": base}, max_network_retries=1)
         )
-    return cache[(key, base)]
+    return cache[(key, base, dev_key)]
 
 
 def public_url(path: str) -> str:

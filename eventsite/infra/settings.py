@@ -8,11 +8,13 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-# Used only when no real Stripe key is configured; the dev payment server signs with it too.
-DEV_WEBHOOK_SECRET = "whsec_devstripe_local_only"
+# Without a real Stripe key, the app and the dev payment server share one random secret,
+# generated once per installation into instance/ (never a constant in the source).
+DEVSTRIPE_SECRET_FILE = "devstripe_secret"
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 
@@ -35,6 +37,13 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
         return value
 
     return parse
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
 
 
 def _job_prefix(text: str) -> str:
@@ -60,8 +69,13 @@ _VARIABLES: dict[str, tuple[Callable[[str], Any], Any]] = {
     "DEVSTRIPE_URL": (str, "http://127.0.0.1:12111"),
     "PUBLIC_URL": (str, "http://127.0.0.1:5000"),
     "RATELIMIT_ENABLED": (_bool, True),
-    "API_RESERVE_RATE_LIMIT": (str, "10/minute"),
-    "SESSION_COOKIE_SECURE": (_bool, False),
+    # Reservations per client, one budget shared by the shop's form and the API.
+    "RESERVE_RATE_LIMIT": (str, "10/minute"),
+    "SESSION_COOKIE_SECURE": (_bool, None),  # default: true when PUBLIC_URL is https
+    # Dashboard sign-ins end this many hours after logging in (then log in again).
+    "SESSION_LIFETIME_HOURS": (_positive(float), 12.0),
+    # Reverse proxies in front of the app (X-Forwarded-For/-Proto/-Host hops to trust); 0: none.
+    "TRUSTED_PROXIES": (_non_negative_int, 0),
     "SECRET_KEY": (str, None),  # default: generated once into instance/secret_key
     # Names this installation's jobs in a Redis shared with others (default: from SECRET_KEY).
     "JOB_ID_PREFIX": (_job_prefix, None),
@@ -82,8 +96,11 @@ _VARIABLES: dict[str, tuple[Callable[[str], Any], Any]] = {
     "FIND_TICKETS_CLIENT_RATE_LIMIT": (str, "10/hour"),
     # Set (to a writable folder) when several processes serve /metrics: prometheus_client sums them there.
     "PROMETHEUS_MULTIPROC_DIR": (str, None),
+    # The largest request body accepted (413 above it): forms and JSON here are tiny, Stripe's webhooks a few KB.
+    "MAX_REQUEST_BYTES": (_positive(int), 64 * 1024),
 }
-_KEYS = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI", "HOLD_MINUTES": "HOLD_MINUTES_DEFAULT"}
+_KEYS = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI", "HOLD_MINUTES": "HOLD_MINUTES_DEFAULT",
+         "MAX_REQUEST_BYTES": "MAX_CONTENT_LENGTH"}
 
 
 def _read(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -100,8 +117,14 @@ def _read(environ: Mapping[str, str]) -> dict[str, Any]:
     if values["STRIPE_SECRET_KEY"] and not values["STRIPE_WEBHOOK_SECRET"]:
         problems.append("STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: every webhook would be "
                         "refused. Set the signing secret of the endpoint (Stripe dashboard, Webhooks).")
+    if values["STRIPE_SECRET_KEY"] and environ.get("DEVSTRIPE_URL"):
+        problems.append("STRIPE_SECRET_KEY is set, and so is DEVSTRIPE_URL, which only the dev payment server "
+                        "uses: unset DEVSTRIPE_URL (with a real key, payments go to Stripe).")
     if values["MAIL_USE_TLS"] and values["MAIL_USE_SSL"]:
         problems.append("MAIL_USE_TLS and MAIL_USE_SSL are both set: choose STARTTLS (TLS) or implicit TLS (SSL).")
+    if environ.get("API_RESERVE_RATE_LIMIT") is not None:  # renamed when it came to cover the shop's form too
+        problems.append("API_RESERVE_RATE_LIMIT is now RESERVE_RATE_LIMIT, one budget per client shared by the "
+                        "shop's reserve form and the API: set that instead (and check the value still suits).")
     if problems:
         raise SettingsError("eventsite cannot start with these settings:\n  " + "\n  ".join(problems))
     return values
@@ -115,6 +138,20 @@ def _secret_key(instance_path: Path) -> str:
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def devstripe_secrets(instance_path: str | Path) -> tuple[str, str]:
+    """(API key, webhook signing secret) shared by the app and the dev payment server of this
+    installation: one random value generated once into instance/devstripe_secret (owner-only)."""
+    instance = Path(instance_path)
+    secret_file = instance / DEVSTRIPE_SECRET_FILE
+    if not secret_file.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    value = secret_file.read_text().strip()
+    return f"sk_test_{value}", f"whsec_{value}"
 
 
 def _engine_options(url: str) -> dict:
@@ -135,13 +172,20 @@ def load(instance_path: str, environ: Mapping[str, str] | None = None) -> dict[s
     values["SECRET_KEY"] = values["SECRET_KEY"] or _secret_key(instance)
     installation = hashlib.sha256(values["SECRET_KEY"].encode()).hexdigest()[:10]
     values["JOB_ID_PREFIX"] = values["JOB_ID_PREFIX"] or f"es-{installation}"
+    values["DEVSTRIPE_API_KEY"] = None
     if not values["STRIPE_SECRET_KEY"]:
-        values["STRIPE_WEBHOOK_SECRET"] = values["STRIPE_WEBHOOK_SECRET"] or DEV_WEBHOOK_SECRET
+        api_key, webhook_secret = devstripe_secrets(instance)
+        values["DEVSTRIPE_API_KEY"] = api_key
+        values["STRIPE_WEBHOOK_SECRET"] = values["STRIPE_WEBHOOK_SECRET"] or webhook_secret
+    if values["SESSION_COOKIE_SECURE"] is None:  # a site served over https sends its cookie over https only
+        values["SESSION_COOKIE_SECURE"] = values["PUBLIC_URL"].lower().startswith("https://")
     config = {_KEYS.get(name, name): value for name, value in values.items()}
     config.update(
         MAIL_BACKEND="smtp",  # Flask-Mailman would keep mail in memory under TESTING; tests read real SMTP
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=values["SESSION_LIFETIME_HOURS"]),
+        REMEMBER_COOKIE_SECURE=values["SESSION_COOKIE_SECURE"],
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(values["DATABASE_URL"]),
     )
     return config

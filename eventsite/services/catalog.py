@@ -7,14 +7,16 @@ from sqlalchemy import select
 
 from ..domain import capacity, locks
 from ..domain.errors import Conflict, InvalidRequest
-from ..domain.formatting import decimal_amount, from_minor_units, minor_units
+from ..domain.formatting import UNSHOWABLE, decimal_amount, from_minor_units, minor_units, shown_in
 from ..domain.models import Event, Order, TicketType
 from ..infra.db import db
 from ..infra.transactions import write_transaction
 
 EVENT_FIELDS = ("title", "slug", "timezone", "venue", "description", "starts_at", "ends_at", "hold_minutes",
-                "pending_payment_hours", "currency", "locale", "published")
+                "pending_payment_hours", "max_holds_per_client", "release_cooldown_seconds", "currency", "locale",
+                "published")
 TICKET_TYPE_FIELDS = ("name", "price", "capacity", "per_order_limit", "sales_start", "sales_end")
+SALES_WINDOW = ("sales_start", "sales_end")
 
 
 def _check_slug_free(slug: str, event_id: int | None) -> None:
@@ -23,7 +25,25 @@ def _check_slug_free(slug: str, event_id: int | None) -> None:
         raise Conflict("This web address is already taken by another event; choose another slug.", field="slug")
 
 
+def _check_shown(values: dict[str, Any], fields: tuple[str, ...], tz: str) -> None:
+    """Every date must be showable in the event's zone and in UTC, or every page showing it fails."""
+    for field in fields:
+        if values.get(field) is not None and not shown_in(values[field], tz):
+            raise InvalidRequest(UNSHOWABLE, field=field)
+
+
+def _check_zone_change(event: Event, tz: str) -> None:
+    """A new zone must be able to show the ticket types' sales windows too (they were checked
+    against the old one)."""
+    for tt in event.ticket_types:
+        for moment in (tt.sales_start, tt.sales_end):
+            if moment is not None and not shown_in(moment, tz):
+                raise InvalidRequest(f"The sales window of “{tt.name}” cannot be shown in {tz}; "
+                                     "change it first.", field="timezone")
+
+
 def create_event(organizer_id: int, values: dict[str, Any]) -> Event:
+    _check_shown(values, ("starts_at", "ends_at"), values["timezone"])
     with write_transaction():
         _check_slug_free(values["slug"], None)
         event = Event(organizer_id=organizer_id, **{f: values[f] for f in EVENT_FIELDS})
@@ -36,6 +56,9 @@ def update_event(event: Event, values: dict[str, Any]) -> Event:
     with write_transaction():
         event = locks.event(db.session, event_id)
         _check_slug_free(values["slug"], event_id)
+        _check_shown(values, ("starts_at", "ends_at"), values["timezone"])
+        if values["timezone"] != event.timezone:
+            _check_zone_change(event, values["timezone"])
         if values["currency"] != event.currency:
             _change_currency(event, values["currency"])
         for field in EVENT_FIELDS:
@@ -66,6 +89,7 @@ def set_published(event: Event, published: bool) -> Event:
 
 def create_ticket_type(event: Event, values: dict[str, Any]) -> TicketType:
     event_id = event.id
+    _check_shown(values, SALES_WINDOW, event.timezone)
     with write_transaction():
         tt = TicketType(event_id=event_id, **{f: values[f] for f in TICKET_TYPE_FIELDS})
         db.session.add(tt)
@@ -79,6 +103,7 @@ def update_ticket_type(ticket_type: TicketType, values: dict[str, Any]) -> Ticke
     reserving, so no hold can slip in between the check and the change.
     """
     tt_id, event_id = ticket_type.id, ticket_type.event_id
+    _check_shown(values, SALES_WINDOW, ticket_type.event.timezone)
     with write_transaction():
         recheck = capacity.locked_recheck(db.session, event_id, {tt_id: 0})
         if refused := capacity.capacity_refusal(recheck.figures[tt_id], values["capacity"]):

@@ -29,7 +29,11 @@ SUBJECTS = {
     K.EMAIL_REFUNDED: "Refunded: your order for {title}",
     K.EMAIL_PAYMENT_FAILED: "Your payment for {title} did not go through",
     K.EMAIL_FIND_TICKETS: "Your orders at eventsite",
+    K.EMAIL_SIGNUP_WELCOME: "Your organizer account at eventsite is ready",
+    K.EMAIL_SIGNUP_EXISTING: "Someone tried to sign up at eventsite with your address",
 }
+# Messages to an organizer's address about their account (no order): the dashboard's login link.
+_ACCOUNT_MESSAGES = (K.EMAIL_SIGNUP_WELCOME, K.EMAIL_SIGNUP_EXISTING)
 _TICKETS_SENT = (K.EMAIL_PAID, K.EMAIL_LATE_PAID)
 # Why an order was refunded, by the reason its refunding transition recorded.
 _REFUND_REASONS = {
@@ -57,6 +61,8 @@ def compose(obligation: Obligation) -> mail.Message | None:
             return None
         return _message(obligation, obligation.recipient, SUBJECTS[kind], orders=orders, at=at,
                         order_link=lambda order: _order_link(order, at), order_label=lambda order: _label(order, at))
+    if kind in _ACCOUNT_MESSAGES:
+        return _message(obligation, obligation.recipient, SUBJECTS[kind], login_link=public_url("/dashboard/login"))
     order = obligation.order
     if not _still_true(kind, order, at):
         return None

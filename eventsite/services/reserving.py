@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import inspect, select
 
-from ..domain import capacity, locks, rules
+from ..domain import capacity, hoarding, locks, rules
 from ..domain.clock import now as clock_now
 from ..domain.errors import AllReserved, HoldExpired, InvalidRequest, SalesClosed, SoldOut
 from ..domain.holds import lapsed_at
@@ -24,10 +24,15 @@ from ..infra.transactions import write_transaction
 from ..readmodels import availability, lookups
 from . import expiry
 
+MAX_CLIENT_ADDRESS = 45  # orders.client_address
 
-def reserve(slug: str, quantities: Mapping[int, int], email: str, *, at: datetime | None = None) -> Order:
+
+def reserve(slug: str, quantities: Mapping[int, int], email: str, *, client_address: str | None = None,
+            at: datetime | None = None) -> Order:
     """Place a hold on the published event ``slug`` for ``quantities``
     ({ticket_type_id: qty}) or raise a DomainError, changing nothing.
+    ``client_address`` (the request's) counts the hold against the event's
+    per-client cap; the limits against hoarding are ``domain.hoarding``'s.
 
     A request that must be refused is refused from the shared catalog and
     figures, without a query when they are fresh. The order is written first
@@ -35,20 +40,23 @@ def reserve(slug: str, quantities: Mapping[int, int], email: str, *, at: datetim
     new rows, so the lock covers only the recount and the commit (the rush's
     serial section), not the inserts.
     """
+    client_address = client_address[:MAX_CLIENT_ADDRESS] if client_address else None  # an IPv6 zone id may be longer
     with metrics.RESERVE_SECONDS.time():
-        order = _reserve(slug, quantities, email, at or clock_now())
+        order = _reserve(slug, quantities, email, client_address, at or clock_now())
     metrics.HOLDS_PLACED.inc()
     return order
 
 
-def _reserve(slug: str, quantities: Mapping[int, int], email: str, at: datetime) -> Order:
+def _reserve(slug: str, quantities: Mapping[int, int], email: str, client_address: str | None,
+             at: datetime) -> Order:
     event = availability.catalog_event(slug, at)
-    wanted = _validate(event, quantities, email, at)
+    email = rules.email_address(email)  # stored as checked: trimmed and normalized
+    wanted = _validate(event, quantities, at)
     availability.refuse_early(event.id, wanted, at)
     if inspect(event).transient:  # the shared copy only refuses: reserve on the event as stored
         event = lookups.published(Event.id == event.id)
     prices = {tt.id: tt.price for tt in event.ticket_types}
-    order = Order(event_id=event.id, email=email, currency=event.currency,
+    order = Order(event_id=event.id, email=email, client_address=client_address, currency=event.currency,
                   expires_at=at + timedelta(minutes=event.hold_minutes), created_at=at, updated_at=at)
     order.items = [OrderItem(ticket_type_id=tt_id, quantity=qty, unit_price=prices[tt_id])
                    for tt_id, qty in sorted(wanted.items())]
@@ -56,6 +64,9 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, at: datetime)
     # shows them, and they are exactly what was committed.
     try:
         with write_transaction(expire_on_commit=False):
+            # Before the order is written: it takes this buyer's lock, so two posts from one buyer
+            # are decided in turn (nobody else waits for it), and sees every hold committed before.
+            hoarding.locked_check(db.session, event, email, client_address, at)
             db.session.add(order)
             transition(order, OrderStatus.RESERVED, reason="buyer reserved", actor=f"buyer:{email}")
             db.session.flush()
@@ -76,9 +87,8 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, at: datetime)
     return order
 
 
-def _validate(event: Event, quantities: Mapping[int, int], email: str, at: datetime) -> dict[int, int]:
+def _validate(event: Event, quantities: Mapping[int, int], at: datetime) -> dict[int, int]:
     """{ticket type id: quantity} of what is wanted, or the first reason to refuse it."""
-    rules.email_address(email)
     types = {tt.id: tt for tt in event.ticket_types}
     wanted: dict[int, int] = {}
     for tt_id, qty in quantities.items():

@@ -45,6 +45,23 @@ class _Duplicate(Exception):
 PAYING = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 
 
+def malformed(event) -> str | None:
+    """What a verified event lacks for us to read it, or None. Signed is not well formed: a
+    signed event without its id or object is refused (4xx) rather than crashing on every retry."""
+    event = event.to_dict()  # a StripeObject refuses dict methods; its plain form has them
+    if not isinstance(event.get("id"), str) or not event.get("id"):
+        return "The event has no id."
+    if not isinstance(event.get("type"), str):
+        return "The event has no type."
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        return "The event has no data.object."
+    if event["type"] in HANDLED and not isinstance(obj.get("id"), str):
+        return "The event's object has no id."
+    return None
+
+
 def apply_event(event) -> str:
     """Apply one verified event; returns what happened ("applied", "duplicate", "ignored").
 

@@ -4,19 +4,23 @@ Views are thin: parse the request, call one service or read model, render.
 """
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask
 
-from ..domain import formatting
+from ..domain import formatting, rules
 from ..domain.clock import now
 from ..domain.holds import effective_status
+from ..infra.addresses import checked_address
 from ..readmodels import localized, tickets
-from . import errors, ratelimit
+from . import errors, headers, ratelimit
+from .converters import IdConverter
 from .extensions import csrf, htmx
 
 
 def init_app(app: Flask) -> None:
     from . import api, dashboard, ops, payments, shop
 
+    rules.use_email_check(checked_address)  # every entry point's email rule gets the full syntax check
+    app.url_map.converters["id"] = IdConverter  # ids in URLs: 404 outside the database's integer range
     csrf.init_app(app)
     htmx.init_app(app)
     ratelimit.init_app(app)
@@ -36,13 +40,4 @@ def init_app(app: Flask) -> None:
     for area in (shop, payments, dashboard, api, ops):
         area.init_app(app)
     errors.register(app)
-    app.after_request(_keep_token_pages_private)
-
-
-def _keep_token_pages_private(response):
-    """A page named by an order's token is the buyer's key to it (and, once paid, shows the ticket
-    codes): no cache keeps a copy, and no link or redirect from it tells the next site the URL."""
-    if request.view_args and "token" in request.view_args:
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    headers.init_app(app)  # security headers on every response; no-store on private pages

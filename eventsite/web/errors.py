@@ -6,6 +6,7 @@ import logging
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..domain.errors import DomainError, InvalidRequest, NotFound
 from ..infra.transactions import Busy
@@ -13,6 +14,7 @@ from ..infra.transactions import Busy
 log = logging.getLogger(__name__)
 UNAVAILABLE = "The shop cannot reach its database for a moment; nothing was changed. Please try again shortly."
 STALE_FORM = "This form has expired (its security token is missing or out of date). Reload the page and try again."
+TOO_LARGE = "This request is too large: at most {kib} KiB is accepted. Nothing was changed."
 
 
 def wants_json() -> bool:
@@ -34,6 +36,28 @@ def register(app: Flask) -> None:
         for name, value in fields:
             if "\x00" in value:
                 raise InvalidRequest("The request contains a NUL character.", field=name)
+
+    @app.before_request
+    def refuse_oversized_bodies():
+        """A body over MAX_REQUEST_BYTES is refused before anything acts on the request, even
+        where the view would ignore its body."""
+        limit = request.max_content_length
+        if limit is None:
+            return
+        if (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
+        if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            # A body sent in chunks declares no length, and Werkzeug stops reading it at the limit,
+            # handing the view its first bytes as if that were all: read it now, and refuse the rest.
+            if len(request.get_data(cache=True)) >= limit and request.environ["wsgi.input"].read(1):
+                raise RequestEntityTooLarge()
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_error: RequestEntityTooLarge):
+        message = TOO_LARGE.format(kib=max(1, (request.max_content_length or 0) // 1024))
+        if wants_json():
+            return {"error": {"code": "too_large", "message": message, "fields": {}}}, 413
+        return render_template("error.html", message=message), 413
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from ..readmodels.operations import DatabaseCounts, health
+from . import headers
 
 bp = Blueprint("ops", __name__)
 _database_counts = DatabaseCounts()
@@ -51,6 +52,7 @@ def _mount_job_monitor(app) -> None:
     app.config["RQ_DASHBOARD_REDIS_URL"] = [app.config["REDIS_URL"]]
     rq_dashboard.web.setup_rq_connection(app)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/ops/rq")
+    headers.exempt_job_monitor(app, rq_dashboard.blueprint.name)  # its inline scripts need their own policy
     # First of its before-request functions: no page of it answers without the credential.
     app.before_request_funcs.setdefault(rq_dashboard.blueprint.name, []).insert(0, _operator_only)
 

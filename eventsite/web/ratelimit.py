@@ -8,11 +8,16 @@ neither sales nor sign-ins stop.
 """
 from __future__ import annotations
 
+import time
+
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 EXTENSION = "limiter"
+# One budget per client for placing holds, whichever door (shop form, API) they come through:
+# a limit per door would let a client spend each budget in turn.
+RESERVE_SCOPE = "reserve"
 
 
 def init_app(app: Flask) -> None:
@@ -24,3 +29,16 @@ def init_app(app: Flask) -> None:
 
 def limiter(app: Flask | None = None) -> Limiter:
     return (app or current_app).extensions[EXTENSION]
+
+
+def reservation_limit(app: Flask | None = None):
+    """RESERVE_RATE_LIMIT per client, shared by every view it decorates or wraps (``with``)."""
+    return limiter(app).shared_limit(lambda: current_app.config["RESERVE_RATE_LIMIT"], scope=RESERVE_SCOPE)
+
+
+def retry_after() -> int:
+    """Seconds until the breached window resets (for a 429's Retry-After)."""
+    current = limiter().current_limit
+    if current is None:
+        return 60
+    return max(1, int(current.reset_at - time.time()))

@@ -33,8 +33,11 @@ def order_in(ctx, make_event):
     path = {S.RESERVED: [], S.PAYMENT_PROCESSING: [S.PAYMENT_PROCESSING], S.CONFIRMED: [S.CONFIRMED],
             S.EXPIRED: [S.EXPIRED], S.CANCELLED: [S.CANCELLED], S.REFUNDED: [S.CONFIRMED, S.REFUNDED]}
 
+    made = iter(range(1, 1000))
+
     def make(status: OrderStatus) -> Order:
-        order = reserving.reserve(db.session.get(Event, event_id).slug, {ga: 2}, "ann@example.test")
+        email = f"buyer{next(made)}@example.test"  # one live hold per email and event
+        order = reserving.reserve(db.session.get(Event, event_id).slug, {ga: 2}, email)
         for step in path[status]:
             state_machine.transition(order, step, reason="setup", actor="test")
         db.session.commit()

@@ -48,8 +48,8 @@ def settings(app):
 class DevStripe:
     """A handle on a running dev server, driven over HTTP like a buyer or Stripe would."""
 
-    def __init__(self, base_url: str):
-        self.url = base_url
+    def __init__(self, base_url: str, api_key: str):
+        self.url, self.api_key = base_url, api_key
         self.http = requests.Session()
 
     def state(self) -> dict:
@@ -91,10 +91,12 @@ class DevStripe:
 @pytest.fixture
 def devstripe(app, live_server, settings, rq_redis):
     """A fresh dev server whose webhooks reach the live app; the app's gateway points at it."""
-    base_url = start_devstripe(live_server, WEBHOOK_SECRET)
+    # The installation's own key (instance/devstripe_secret), which worker processes started by a test share.
+    api_key = app.config["DEVSTRIPE_API_KEY"]
+    base_url = start_devstripe(live_server, WEBHOOK_SECRET, api_key=api_key)
     settings(DEVSTRIPE_URL=base_url, PUBLIC_URL=live_server, STRIPE_SECRET_KEY=None,
              STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
-    server = DevStripe(base_url)
+    server = DevStripe(base_url, api_key)
     server.configure(retry_delays=[0.1, 0.2, 0.4, 0.8])
     yield server
     stop_devstripe(base_url)

@@ -5,8 +5,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eventsite.domain import rules
 from eventsite.domain.errors import InvalidRequest
 from eventsite.domain.rules import EMAIL_PATTERN, email_address, has_control_characters, normalize_email
+from eventsite.infra.addresses import checked_address
+
+
+@pytest.fixture(autouse=True)
+def basic_rule_only():
+    """The basic rule, as the domain has it on its own (an app installs email-validator's check)."""
+    installed = rules.use_email_check(None)
+    yield
+    rules.use_email_check(installed)
 
 
 @pytest.mark.parametrize("good", ["ann@example.test", "a@b", "Ann_Smith@Mail.test", "x@y@z"])
@@ -34,3 +44,22 @@ def test_the_published_pattern_says_exactly_what_the_rule_accepts(text):
 def test_control_characters_and_normalizing():
     assert has_control_characters("a\tb") and has_control_characters("\x7f") and not has_control_characters("é ü")
     assert normalize_email("  Ann@Example.TEST ") == "ann@example.test" and normalize_email(None) == ""
+
+
+def test_spaces_around_an_address_are_trimmed():
+    assert email_address("  ann@example.test ") == "ann@example.test"
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("  Ann@Example.TEST ", "Ann@example.test"),
+                                               ("fan@exämple.de", "fan@exämple.de")])
+def test_with_the_full_check_installed_addresses_are_normalized(typed, stored):
+    rules.use_email_check(checked_address)
+    assert email_address(typed) == stored
+
+
+@pytest.mark.parametrize("bad", ["a@b", "x@y@z", "a b@example.test", "fan@localhost", "a..b@example.test"])
+def test_with_the_full_check_installed_what_email_validator_refuses_is_refused(bad):
+    rules.use_email_check(checked_address)
+    with pytest.raises(InvalidRequest) as refused:
+        email_address(bad)
+    assert refused.value.field == "email" and refused.value.message.startswith("Enter a valid email address: ")

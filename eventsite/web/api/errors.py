@@ -18,13 +18,18 @@ from ...domain.errors import AllReserved, DomainError, InvalidRequest
 from . import bp
 from .limits import retry_after
 
+MAX_FIELD_ERRORS = 20  # a body with 200,000 bad keys must not get a 7 MB answer
+
 
 class InvalidInput(InvalidRequest):
-    """Request body or query failed validation; one message per field."""
+    """Request body or query failed validation; one message per field (the first
+    ``MAX_FIELD_ERRORS`` of them, in name order, and how many more there were)."""
 
     def __init__(self, fields: dict[str, str]):
-        super().__init__("Some fields are invalid: " + ", ".join(sorted(fields)) + ".")
-        self.fields = fields
+        names = sorted(fields)
+        shown, more = names[:MAX_FIELD_ERRORS], len(names) - MAX_FIELD_ERRORS
+        super().__init__("Some fields are invalid: " + ", ".join(shown) + (f" and {more} more." if more > 0 else "."))
+        self.fields = {name: fields[name] for name in shown}
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None,

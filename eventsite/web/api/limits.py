@@ -1,24 +1,13 @@
-"""Rate limit on reservation creation, per client (the app's shared limiter)."""
+"""Rate limit on reservation creation, per client: the budget the shop's form spends too."""
 from __future__ import annotations
 
-import time
+from flask import Flask
 
-from flask import Flask, current_app
-
-from ..ratelimit import limiter
+from ..ratelimit import reservation_limit, retry_after
 
 LIMITED_ENDPOINT = "api.create_reservation"
+__all__ = ["init_app", "retry_after"]
 
 
 def init_app(app: Flask) -> None:
-    view = app.view_functions[LIMITED_ENDPOINT]
-    limit = limiter(app).limit(lambda: current_app.config["API_RESERVE_RATE_LIMIT"])
-    app.view_functions[LIMITED_ENDPOINT] = limit(view)
-
-
-def retry_after() -> int:
-    """Seconds until the breached window resets (for the 429's Retry-After)."""
-    current = limiter().current_limit
-    if current is None:
-        return 60
-    return max(1, int(current.reset_at - time.time()))
+    app.view_functions[LIMITED_ENDPOINT] = reservation_limit(app)(app.view_functions[LIMITED_ENDPOINT])

@@ -229,9 +229,13 @@ PATHS = {
                                         Location=header("The reservation's URL.", required=True)),
             "404": NOT_FOUND,
             "409": error("Not enough tickets: `sold_out`, `all_reserved` (with `retry_after`; some may come "
-                         "back when holds lapse) or `sales_closed`.", {"Retry-After": RETRY_AFTER}),
+                         "back when holds lapse) or `sales_closed`; or `already_reserved`: this email has a live "
+                         "hold on the event (one per buyer; its link is in the email sent when it was placed).",
+                         {"Retry-After": RETRY_AFTER}),
             "422": INVALID,
-            "429": error("Too many reservations from this client.",
+            "429": error("Too many reservations from this client: `too_many_requests` (the rate limit, shared "
+                         "with the shop's form), `too_many_holds` (the event's cap of live holds per client; pay "
+                         "for or release one) or `release_cooldown` (this buyer released a hold a moment ago).",
                          {"Retry-After": {**RETRY_AFTER, "required": True}}),
         },
     }},
@@ -302,6 +306,17 @@ UNAVAILABLE = error("`busy` (a lock was not granted in time) or `unavailable` (t
 for _operations in PATHS.values():
     for _operation in _operations.values():
         _operation["responses"].setdefault("503", UNAVAILABLE)
+
+# An operation that takes a body refuses one that is too large or not JSON; nothing was changed then.
+BODY_REFUSALS = {
+    "413": error("The body is larger than this server accepts (64 KiB by default): nothing was changed."),
+    "415": error("`unsupported_media_type`: the body is not `Content-Type: application/json`; "
+                 "nothing was changed."),
+}
+for _operations in PATHS.values():
+    for _operation in _operations.values():
+        if "requestBody" in _operation:
+            _operation["responses"].update(BODY_REFUSALS)
 
 DOCUMENT = {
     "openapi": "3.1.0",

@@ -6,15 +6,55 @@ nothing is missing, repeated or unknown, and report every bad field at once.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from flask import request
+
+from ...domain.errors import InvalidRequest
 from ...domain.models import OrderStatus
-from ...domain.rules import MAX_EMAIL_LENGTH, has_control_characters
+from ...domain.rules import MAX_EMAIL_LENGTH, email_address, has_control_characters
+from . import bp
 from .errors import InvalidInput
 
 MAX_ID = 2**31 - 1  # PostgreSQL integer
 MAX_ITEMS = 20
 MAX_PAGE = 100_000
+MAX_DEPTH = 32  # no request of ours nests more than 3 levels
+MAX_KEYS = 64  # keys of one object; ours have 2
+
+
+@bp.before_request
+def refuse_unreasonable_json():
+    """Refuse a body no operation could want before anything validates it: nesting deep enough to
+    exhaust the parser's recursion (a RecursionError, not a ValueError), or objects with so many keys
+    that reporting each unknown one would cost more than the request."""
+    if not request.content_length and not request.headers.get("Transfer-Encoding"):
+        return
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except RecursionError:
+        raise InvalidInput({"body": f"JSON nested too deeply (at most {MAX_DEPTH} levels)."}) from None
+    except ValueError:
+        return  # not JSON: the operation says what it expected
+    problem = _shape_problem(body)
+    if problem:
+        raise InvalidInput({"body": problem})
+
+
+def _shape_problem(body: Any) -> str | None:
+    pending = [(body, 1)]  # iterative: the depth is what is being checked
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return f"JSON nested too deeply (at most {MAX_DEPTH} levels)."
+        if isinstance(value, dict):
+            if len(value) > MAX_KEYS:
+                return f"An object has {len(value)} keys; at most {MAX_KEYS} are accepted."
+            pending.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            pending.extend((child, depth + 1) for child in value)
+    return None
 
 
 def _whole(value: Any) -> int | None:
@@ -44,6 +84,11 @@ def reservation_request(body: Any) -> tuple[str, dict[int, int]]:
         fields["email"] = "Required."
     elif not isinstance(email, str):
         fields["email"] = "Must be a string."
+    else:
+        try:
+            email = email_address(email)  # trimmed and normalized, as every entry point stores it
+        except InvalidRequest as error:
+            fields["email"] = error.message
     items = body.get("items")
     quantities: dict[int, int] = {}
     if items is None:

@@ -7,15 +7,32 @@ import json
 from flask import jsonify, request, url_for
 
 from ...domain.clock import now
+from ...domain.errors import AlreadyReserved, TooManyRequests
+from ...domain.hoarding import ALREADY_RESERVED
 from ...domain.models import Order
 from ...readmodels import availability, availability_cache, order_lists
 from ...readmodels.lookups import order_by_token, owned_event_by_slug, published_event, published_events
 from ...readmodels.organizer_figures import event_figures
 from ...services import checkin, paying, reserving
-from . import bp, openapi, representations, validation
+from . import bp, errors, openapi, representations, validation
 from .tokens import authenticated_organizer
 
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 AVAILABILITY = "api-availability"  # availability_cache kind of the anonymous answer, by slug
+
+
+@bp.before_request
+def refuse_bodies_other_than_json():
+    """A body is read only as JSON, and only when it says so: a form or text/plain post, which
+    any web page can make a browser send to us cross-site, is a 415 and changes nothing."""
+    if request.method in BODY_METHODS and _has_body() and request.mimetype != "application/json":
+        return errors.error_response(415, "unsupported_media_type",
+                                     "Send the request body as JSON, with Content-Type: application/json.")
+    return None
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
 
 
 @bp.get("/openapi.json")
@@ -70,8 +87,19 @@ def _conditional(answer: dict):
 
 @bp.post("/events/<api_segment:slug>/reservations")
 def create_reservation(slug: str):
-    email, quantities = validation.reservation_request(request.get_json(force=True, silent=True))
-    order = reserving.reserve(slug, quantities, email)
+    email, quantities = validation.reservation_request(request.get_json(silent=True))
+    try:
+        order = reserving.reserve(slug, quantities, email, client_address=request.remote_addr)
+    except AlreadyReserved as error:
+        # Not the hold's URL: its token is the key to it (release, pay), and a caller may merely know the email.
+        message = (f"{ALREADY_RESERVED}; its link is in the email we sent when you reserved "
+                   "(find my tickets sends it again).")
+        return errors.error_response(error.http_status, error.code, message, {"email": message})
+    except TooManyRequests as error:
+        retry = errors.seconds_until(error.retry_at) if error.retry_at else None
+        extra = {"retry_after": retry, "retry_at": error.retry_at.isoformat()} if retry else {}
+        return errors.error_response(error.http_status, error.code, error.message,
+                                     headers={"Retry-After": str(retry)} if retry else None, **extra)
     return _reservation(order, 201, Location=url_for("api.get_reservation", token=order.token))
 
 
@@ -147,7 +175,7 @@ def create_checkin(slug: str):
     ``result``; only bad input (422), a missing token (401) or another's event (404) is not."""
     organizer = authenticated_organizer()
     ev = owned_event_by_slug(organizer, slug)
-    code, device = validation.checkin_request(request.get_json(force=True, silent=True))
+    code, device = validation.checkin_request(request.get_json(silent=True))
     result = checkin.check_in(ev, code, device=device, by=f"api:{organizer.email}")
     response = jsonify(representations.checkin(result))
     response.headers["Cache-Control"] = "no-store"

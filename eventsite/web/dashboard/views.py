@@ -22,18 +22,19 @@ from flask import (
     url_for,
 )
 from flask_limiter.errors import RateLimitExceeded
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from wtforms import SelectChoice
 
 from ...domain.errors import DomainError, InvalidRequest
 from ...domain.models import OrderStatus
+from ...domain.rules import normalize_email
 from ...readmodels import chart, checkins, exports, lookups, order_lists, organizer_figures
 from ...services import accounts, catalog
 from ...services import checkin as door
 from ...services import organizer_actions as actions
 from ..extensions import htmx
 from . import bp
-from .auth import SignedIn, login_attempt_limit
+from .auth import ChangePasswordForm, account_attempt_limit, login_attempt_limit, sign_in
 from .forms import CheckInForm, EventForm, LoginForm, OrderFilterForm, SignupForm, TicketTypeForm, to_utc
 
 PUBLIC_ENDPOINTS = {"dashboard.login", "dashboard.signup"}
@@ -81,24 +82,29 @@ def _event(event_id: int):
 def _next_url() -> str:
     """Where to go after logging in: only a path on this site (no open redirect)."""
     target = request.args.get("next", "")
-    parts = urlsplit(target)
-    # Browsers read a backslash as a slash ("/\\host" is "//host"), so those are refused too.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target and not parts.netloc \
-            and not parts.scheme:
-        return target
+    # Browsers read a backslash as a slash ("/\\host" is "//host"), and a control character
+    # (CR/LF in a header) is no part of a path: all of those go to the dashboard instead.
+    if (target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(char) < 32 or ord(char) == 127 for char in target)):
+        parts = urlsplit(target)
+        if not parts.netloc and not parts.scheme:
+            return target
     return url_for("dashboard.index")
 
 
-def _sign_in(organizer) -> None:
-    session.clear()  # a fresh session on every sign-in: no fixation
-    login_user(SignedIn(organizer))
-
-
 @bp.errorhandler(RateLimitExceeded)
-def too_many_attempts(_error):
-    form = LoginForm()
-    form.form_errors.append("Too many attempts from your address. Wait a minute and try again.")
-    return render_template("dashboard/login.html", form=form), 429
+def too_many_attempts(error):
+    wait = max(1, int(error.limit.limit.get_expiry()))  # the breached window: an upper bound
+    signing_up = request.endpoint == "dashboard.signup"
+    form = SignupForm() if signing_up else LoginForm()
+    form.form_errors.append(f"Too many attempts. Wait {_duration(wait)} and try again.")
+    page = "dashboard/signup.html" if signing_up else "dashboard/login.html"
+    return render_template(page, form=form), 429, {"Retry-After": str(wait)}
+
+
+def _duration(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return "a minute" if minutes <= 1 else f"{minutes} minutes"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -106,14 +112,14 @@ def login():
     form = LoginForm()
     if not form.is_submitted():
         return render_template("dashboard/login.html", form=form)
-    with login_attempt_limit():
+    with login_attempt_limit(), account_attempt_limit():
         if not form.validate():
             return render_template("dashboard/login.html", form=form), 422
         organizer = accounts.authenticate(form.email.data, form.password.data)
     if organizer is None:
         form.form_errors.append("Email or password is incorrect.")
         return render_template("dashboard/login.html", form=form), 401
-    _sign_in(organizer)
+    sign_in(organizer)
     return redirect(_next_url())
 
 
@@ -121,20 +127,35 @@ def login():
 def signup():
     form = SignupForm()
     with login_attempt_limit() if form.is_submitted() else nullcontext():
-        organizer, status = _submit(form, lambda: accounts.create_organizer(
-            form.email.data, form.password.data, form.name.data or ""))
-    if organizer is None:
+        done, status = _submit(form, lambda: accounts.sign_up(
+            form.email.data, form.password.data, form.name.data or "") or True)
+    if not done:
         return render_template("dashboard/signup.html", form=form), status
-    _sign_in(organizer)
-    flash("Welcome! Create your first event.")
-    return redirect(url_for("dashboard.index"))
+    # The same answer for a new and a taken address; the email tells the address's owner which.
+    return render_template("dashboard/signup.html", form=None, sent_to=normalize_email(form.email.data))
 
 
 @bp.post("/logout")
 def logout():
+    """Logs out everywhere: a copied cookie must stop working at logout, and a session lives in
+    its cookie, so the account's session version moves on and every device signs in again."""
+    accounts.end_sessions(current_user.id)
     logout_user()
     session.clear()
+    flash("You are logged out, on every device.")
     return redirect(url_for("dashboard.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    form = ChangePasswordForm()
+    organizer, status = _submit(form, lambda: accounts.change_password(
+        current_user.id, form.current_password.data, form.new_password.data))
+    if organizer is None:
+        return render_template("dashboard/password.html", form=form), status
+    sign_in(organizer)  # this device stays signed in, with the new version; every other one is out
+    flash("Password changed. Every other device was logged out.")
+    return redirect(url_for("dashboard.index"))
 
 
 # --- events and ticket types ------------------------------------------------
@@ -154,7 +175,7 @@ def event_new():
     return redirect(url_for("dashboard.event", event_id=event.id))
 
 
-@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@bp.route("/events/<id:event_id>/edit", methods=["GET", "POST"])
 def event_edit(event_id: int):
     event = _event(event_id)
     form = EventForm()
@@ -167,7 +188,7 @@ def event_edit(event_id: int):
     return redirect(url_for("dashboard.event", event_id=event_id))
 
 
-@bp.post("/events/<int:event_id>/publication")
+@bp.post("/events/<id:event_id>/publication")
 def event_publication(event_id: int):
     event = _event(event_id)
     choice = request.form.get("published")
@@ -178,7 +199,7 @@ def event_publication(event_id: int):
     return redirect(url_for("dashboard.event", event_id=event_id))
 
 
-@bp.route("/events/<int:event_id>/ticket-types/new", methods=["GET", "POST"])
+@bp.route("/events/<id:event_id>/ticket-types/new", methods=["GET", "POST"])
 def ticket_type_new(event_id: int):
     event = _event(event_id)
     form = TicketTypeForm()
@@ -189,7 +210,7 @@ def ticket_type_new(event_id: int):
     return redirect(url_for("dashboard.event", event_id=event_id))
 
 
-@bp.route("/events/<int:event_id>/ticket-types/<int:ticket_type_id>/edit", methods=["GET", "POST"])
+@bp.route("/events/<id:event_id>/ticket-types/<id:ticket_type_id>/edit", methods=["GET", "POST"])
 def ticket_type_edit(event_id: int, ticket_type_id: int):
     event = _event(event_id)
     ticket_type = lookups.owned_ticket_type(event, ticket_type_id)
@@ -212,12 +233,12 @@ def _live(event) -> dict:
     return {"event": event, "figures": numbers, "plot": chart.plot(series) if series else None}
 
 
-@bp.get("/events/<int:event_id>")
+@bp.get("/events/<id:event_id>")
 def event(event_id: int):
     return render_template("dashboard/event.html", **_live(_event(event_id)))
 
 
-@bp.get("/events/<int:event_id>/live")
+@bp.get("/events/<id:event_id>/live")
 def event_live(event_id: int):
     """The polled fragment: figures and chart."""
     return render_template("dashboard/_live.html", **_live(_event(event_id)))
@@ -237,7 +258,7 @@ def _order_filter(form: OrderFilterForm, event) -> order_lists.OrderFilter:
     )
 
 
-@bp.get("/events/<int:event_id>/orders")
+@bp.get("/events/<id:event_id>/orders")
 def orders(event_id: int):
     event = _event(event_id)
     form = OrderFilterForm(request.args)
@@ -245,27 +266,25 @@ def orders(event_id: int):
         SelectChoice(str(tt.id), tt.name) for tt in event.ticket_types]
     if not form.validate():
         return render_template("dashboard/orders.html", event=event, form=form, page=None), 422
-    number = request.args.get("page", "1")
-    page = order_lists.orders_page(event.id, _order_filter(form, event), int(number) if number.isdigit() else 1)
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("dashboard/orders.html", event=event, form=form, page=page, query=query)
+    page = order_lists.orders_page(event.id, _order_filter(form, event), form.page.data or 1)
+    return render_template("dashboard/orders.html", event=event, form=form, page=page, query=form.query())
 
 
-@bp.get("/events/<int:event_id>/orders/<int:order_id>")
+@bp.get("/events/<id:event_id>/orders/<id:order_id>")
 def order(event_id: int, order_id: int):
     event = _event(event_id)
     found = lookups.owned_order(event, order_id)
     return render_template("dashboard/order.html", event=event, order=found, actions=actions.allowed_actions(found))
 
 
-@bp.post("/events/<int:event_id>/orders/<int:order_id>/release")
+@bp.post("/events/<id:event_id>/orders/<id:order_id>/release")
 def order_release(event_id: int, order_id: int):
     actions.release_hold(lookups.owned_order(_event(event_id), order_id), actor=_actor())
     flash("The hold was released; its tickets are available again.")
     return redirect(url_for("dashboard.order", event_id=event_id, order_id=order_id))
 
 
-@bp.post("/events/<int:event_id>/orders/<int:order_id>/refund")
+@bp.post("/events/<id:event_id>/orders/<id:order_id>/refund")
 def order_refund(event_id: int, order_id: int):
     actions.refund(lookups.owned_order(_event(event_id), order_id), actor=_actor())
     flash("The refund was requested.")
@@ -280,12 +299,12 @@ def _door(event) -> dict:
     return {"event": event, "counts": types, "total": total, "recent": checkins.recent(event.id)}
 
 
-@bp.get("/events/<int:event_id>/checkin")
+@bp.get("/events/<id:event_id>/checkin")
 def checkin(event_id: int):
     return render_template("dashboard/checkin.html", form=CheckInForm(), result=None, **_door(_event(event_id)))
 
 
-@bp.post("/events/<int:event_id>/checkin")
+@bp.post("/events/<id:event_id>/checkin")
 def checkin_scan(event_id: int):
     """One scan. Every outcome (forged, already in, ...) is a 200 answer; only bad input is a 4xx.
     htmx gets the answer panel and the refreshed counts; without script, the whole page."""
@@ -297,12 +316,12 @@ def checkin_scan(event_id: int):
     return render_template(template, form=form, result=result, **_door(event)), status or 200
 
 
-@bp.get("/events/<int:event_id>/checkin/status")
+@bp.get("/events/<id:event_id>/checkin/status")
 def checkin_status(event_id: int):
     return render_template("dashboard/_checkin_status.html", **_door(_event(event_id)))
 
 
-@bp.post("/events/<int:event_id>/checkins/<int:checkin_id>/undo")
+@bp.post("/events/<id:event_id>/checkins/<id:checkin_id>/undo")
 def checkin_undo(event_id: int, checkin_id: int):
     event = _event(event_id)
     undone = door.undo(checkins.owned_checkin(event, checkin_id).id, by=current_user.email)
@@ -320,13 +339,13 @@ def _csv(event, name: str, rows) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{event.slug}-{name}.csv"'})
 
 
-@bp.get("/events/<int:event_id>/exports/attendees.csv")
+@bp.get("/events/<id:event_id>/exports/attendees.csv")
 def export_attendees(event_id: int):
     event = _event(event_id)
     return _csv(event, "attendees", exports.attendees_csv(event.id))
 
 
-@bp.get("/events/<int:event_id>/exports/orders.csv")
+@bp.get("/events/<id:event_id>/exports/orders.csv")
 def export_orders(event_id: int):
     event = _event(event_id)
     return _csv(event, "orders", exports.orders_csv(event.id))

@@ -87,6 +87,9 @@ def stripe_webhook():
     except gateway.INVALID_WEBHOOK:
         metrics.WEBHOOK_OUTCOMES.labels("refused").inc()
         return {"error": "invalid payload or signature"}, 400
+    if problem := webhooks.malformed(event):
+        metrics.WEBHOOK_OUTCOMES.labels("refused").inc()
+        return {"error": f"malformed event: {problem}"}, 400
     try:
         outcome = webhooks.apply_event(event)
     except Exception:

@@ -19,9 +19,8 @@ def find_tickets():
 
 @bp.post("/tickets")
 def send_ticket_links():
-    email = normalize_email(request.form.get("email"))
-    try:
-        email_address(email)
+    try:  # lower-cased as orders are looked up, then checked and normalized by the one email rule
+        email = email_address(normalize_email(request.form.get("email")))
     except InvalidRequest as error:
         typed = request.form.get("email", "")
         return render_template("shop/find_tickets.html", find_error=error, find_email=typed), 422

@@ -5,10 +5,14 @@ kept in the session so the event page can show the buyer their own holds.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, make_response, redirect, render_template, request, session, url_for
+from flask_limiter import RateLimitExceeded
 
 from ...domain.clock import now
-from ...domain.errors import Conflict, DomainError, InvalidRequest
+from ...domain.errors import Conflict, DomainError, InvalidRequest, TooManyRequests
+from ...domain.formatting import seconds_until
 from ...domain.holds import holds_at
 from ...domain.models import Event, Order, OrderStatus
 from ...readmodels import availability_cache
@@ -16,6 +20,7 @@ from ...readmodels.availability import shown_until
 from ...readmodels.lookups import order_by_token, published_event, published_events
 from ...services import reserving
 from ..extensions import htmx
+from ..ratelimit import reservation_limit, retry_after
 from . import bp, display
 from .display import fingerprint, on_sale_status, ticket_lines
 
@@ -83,14 +88,13 @@ def _fragment_response(etag: str, html: str | None):
 @bp.post("/events/<slug>/reserve")
 def reserve(slug: str):
     try:
-        order = reserving.reserve(slug, _quantities(request.form, strict=True), request.form.get("email", "").strip())
+        with reservation_limit():  # the same budget per client as the API's reservations
+            order = reserving.reserve(slug, _quantities(request.form, strict=True),
+                                      request.form.get("email", "").strip(), client_address=request.remote_addr)
+    except RateLimitExceeded:
+        return _reserve_refused(slug, _too_many_attempts())
     except DomainError as error:
-        if htmx:
-            response = make_response(render_template("shop/_reserve_error.html", error=error, at=now()),
-                                     error.http_status)
-            response.headers["HX-Trigger"] = "availability-stale"  # show the figures that refused it
-            return response
-        return _event_page(published_event(slug), error=error, status=error.http_status)
+        return _reserve_refused(slug, error)
     _remember(order)
     return _redirect(url_for("shop.reservation", token=order.token))
 
@@ -133,6 +137,33 @@ def release(token: str):
 
 # --- helpers -----------------------------------------------------------------
 
+def _reserve_refused(slug: str, error: DomainError):
+    at = now()
+    if htmx:
+        response = make_response(render_template("shop/_reserve_error.html", error=error, at=at,
+                                                 own_hold=_viewer_token_of(error)), error.http_status)
+        response.headers["HX-Trigger"] = "availability-stale"  # show the figures that refused it
+    else:
+        response = make_response(*_event_page(published_event(slug), error=error, status=error.http_status))
+    retry_at = getattr(error, "retry_at", None)
+    if error.http_status == 429 and retry_at is not None:
+        response.headers["Retry-After"] = str(max(1, seconds_until(retry_at, at)))
+    return response
+
+
+def _too_many_attempts() -> TooManyRequests:
+    seconds = retry_after()
+    return TooManyRequests(f"Too many reservation attempts from your connection; try again in {seconds} seconds.",
+                           retry_at=now() + timedelta(seconds=seconds))
+
+
+def _viewer_token_of(error: DomainError) -> str | None:
+    """The existing hold's token, only if this browser placed it: the token is the key to the hold
+    (see it, release it), so someone who merely types the buyer's email must not be handed it."""
+    token = getattr(error, "token", None)
+    return token if token and token in session.get(HOLDS_KEY, {}).values() else None
+
+
 def _payment_page(order: Order) -> str:
     """A checkout the buyer has not finished goes (back) to paying; otherwise the outcome."""
     if order.status == OrderStatus.PAYMENT_PROCESSING and not order.payment_pending:
@@ -149,6 +180,7 @@ def _event_page(event: Event, *, error: DomainError | None = None, status: int =
     return render_template(
         "shop/event.html", event=event, lines=lines, at=at, etag=fingerprint(lines), error=error,
         email=request.form.get("email", ""), hold_token=token if holds_some else None,
+        own_hold=_viewer_token_of(error) if error else None,
     ), status
 
 

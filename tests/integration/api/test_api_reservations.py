@@ -135,11 +135,13 @@ def test_invalid_reservations_are_422_per_field_and_change_nothing(client, make_
     assert table_counts() == before
 
 
-def test_a_body_that_is_not_json_is_422(client, make_event, table_counts):
+def test_a_body_that_is_not_json_is_refused(client, make_event, table_counts):
     make_event()
-    response = client.post(f"{API}/events/rush/reservations", data="email=a@b.test",
-                           content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"body"}
+    form = client.post(f"{API}/events/rush/reservations", data="email=a@b.test",
+                       content_type="application/x-www-form-urlencoded")
+    assert form.status_code == 415 and form.json["error"]["code"] == "unsupported_media_type"
+    broken = client.post(f"{API}/events/rush/reservations", data="email=a@b.test", content_type="application/json")
+    assert broken.status_code == 422 and set(broken.json["error"]["fields"]) == {"body"}
     assert table_counts() == (0, 0, 0)
 
 
@@ -195,7 +197,7 @@ def test_release_refuses_a_lapsed_or_paid_hold(app, client, make_event, reserve,
     event_id, (ga,) = make_event()
     lapsed = reserve("rush", [(ga, 1)]).json["token"]
     frozen.advance(timedelta(minutes=10))
-    paid = reserve("rush", [(ga, 1)]).json["token"]
+    paid = reserve("rush", [(ga, 1)], "payer@example.test").json["token"]
     with app.app_context():
         paying.confirm_payment(_order(app, paid).id, reason="paid", actor="test")
     frozen.advance(timedelta(minutes=6))
@@ -230,7 +232,7 @@ def test_checkout_starts_the_payment_job_and_the_reservation_shows_where_to_pay(
 def test_checkout_refuses_holds_that_cannot_be_paid(app, client, make_event, reserve, table_counts, frozen):
     _, (ga,) = make_event()
     lapsed = reserve("rush", [(ga, 1)]).json["token"]
-    released = reserve("rush", [(ga, 1)]).json["token"]
+    released = reserve("rush", [(ga, 1)], "releaser@example.test").json["token"]
     client.delete(f"{API}/reservations/{released}")
     frozen.advance(timedelta(minutes=15))
     before = table_counts()

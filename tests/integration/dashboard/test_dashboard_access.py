@@ -16,6 +16,7 @@ ROUTES = {
     "dashboard.login": ("GET", {}, 200),
     "dashboard.signup": ("GET", {}, 200),
     "dashboard.logout": ("POST", {}, 302),
+    "dashboard.password": ("GET", {}, 200),
     "dashboard.index": ("GET", {}, 200),
     "dashboard.event_new": ("GET", {}, 200),
     "dashboard.event": ("GET", {"event_id": "event_id"}, 200),

@@ -14,7 +14,7 @@ def rows(response) -> list[dict[str, str]]:
 def test_attendees_one_row_per_paid_ticket(app, world, owner):
     ga, vip = world.ticket_type_ids
     with app.app_context():
-        group = reserve(world.event_id, {ga: 3, vip: 1}, "=HYPERLINK(1)@example.test").id
+        group = reserve(world.event_id, {ga: 3, vip: 1}, "=1+1@example.test").id
         pay(group)
     response = owner.get(f"/dashboard/events/{world.event_id}/exports/attendees.csv")
     assert response.status_code == 200 and response.is_streamed
@@ -29,7 +29,7 @@ def test_attendees_one_row_per_paid_ticket(app, world, owner):
     assert [a["ticket"].rsplit("-", 1)[0] for a in attendees] == [
         f"ES-{world.paid_order_id}-1", f"ES-{group}-1", f"ES-{group}-2", f"ES-{group}-3", f"ES-{group}-4"]
     assert {(a["checked_in_at"], a["checked_in_device"]) for a in attendees} == {("", "")}
-    assert attendees[1]["email"] == "'=HYPERLINK(1)@example.test"  # a spreadsheet shows it, never runs it
+    assert attendees[1]["email"] == "'=1+1@example.test"  # a spreadsheet shows it, never runs it
     assert attendees[1]["price"] == "10.00" and attendees[0]["price"] == "50.00"
 
 

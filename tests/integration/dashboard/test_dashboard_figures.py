@@ -92,7 +92,7 @@ def test_the_polled_fragment_shows_the_figures(app, world, owner, frozen, make_e
 
 def test_a_hold_stops_counting_the_instant_it_lapses(app, world, owner, frozen):
     with app.app_context():
-        order = reserve(world.event_id, {world.ticket_type_ids[0]: 4})
+        order = reserve(world.event_id, {world.ticket_type_ids[0]: 4}, "lapsing@example.test")
         expires = order.expires_at
     frozen.freeze(expires - timedelta(microseconds=1))
     assert shown(owner.get(f"/dashboard/events/{world.event_id}/live").get_data(as_text=True))["GA"]["held"] == "6"

@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from dashboard_helpers import post, reserve
+from dashboard_helpers import post, reserve, sign_in
 from sqlalchemy import select
 
 from eventsite.domain.models import Order, OrderEvent, OrderStatus
@@ -34,6 +34,7 @@ def test_filters_by_status_ticket_type_email_and_date(app, frozen, world, owner)
         frozen.advance(timedelta(days=1))  # orders of the next day (UTC event: dates are UTC dates)
         late = reserve(world.event_id, {ga: 1, vip: 1}, "Late.Buyer@Example.test").id
         odd = reserve(world.event_id, {ga: 1}, "100%_real@example.test").id
+    sign_in(owner, "owner@example.test")  # a day later: yesterday's sign-in has ended (SESSION_LIFETIME_HOURS)
     day0, day1 = (frozen.now() - timedelta(days=1)).date(), frozen.now().date()
     everything = {world.held_order_id, world.paid_order_id, late, odd}
     assert set(listed(owner, world.event_id)) == everything

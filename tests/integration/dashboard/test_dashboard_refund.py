@@ -4,7 +4,6 @@ from __future__ import annotations
 from dashboard_helpers import add_organizer, post, sign_in
 
 from eventsite.domain.models import OrderStatus
-from eventsite.gateways.stripe import DEV_API_KEY
 from eventsite.readmodels import availability
 
 
@@ -53,7 +52,7 @@ def test_a_refund_the_provider_refuses_changes_nothing(app, make_event, buyer, d
     event_id, ga, order = paid_order(app, make_event, buyer, devstripe, reload_order)
     # Refunded meanwhile in the provider's own dashboard: our request is refused there.
     devstripe.http.post(f"{devstripe.url}/v1/refunds", data={"payment_intent": order.payment_intent_id},
-                        headers={"Authorization": f"Bearer {DEV_API_KEY}"}, timeout=5).raise_for_status()
+                        headers={"Authorization": f"Bearer {devstripe.api_key}"}, timeout=5).raise_for_status()
     organizer = app.test_client()
     sign_in(organizer, "owner@example.test")
     before = snapshot()

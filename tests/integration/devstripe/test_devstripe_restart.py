@@ -10,11 +10,12 @@ import stripe
 
 from devtools.devstripe import start_devstripe, stop_devstripe
 
+API_KEY = "sk_test_restart"  # the key this test's servers accept
 UNREACHABLE_APP = "http://127.0.0.1:9"  # webhooks fail there; the server just records the attempts
 
 
 def client(base_url: str) -> stripe.StripeClient:
-    return stripe.StripeClient("sk_test_devstripe", base_addresses={"api": base_url}, max_network_retries=0)
+    return stripe.StripeClient(API_KEY, base_addresses={"api": base_url}, max_network_retries=0)
 
 
 def create_session(base_url: str, order_token: str = "tok-1"):
@@ -58,7 +59,7 @@ def servers():
     started: list[str] = []
 
     def start(**kwargs) -> str:
-        started.append(start_devstripe(app_url=UNREACHABLE_APP, webhook_secret="whsec_x", **kwargs))
+        started.append(start_devstripe(app_url=UNREACHABLE_APP, webhook_secret="whsec_x", api_key=API_KEY, **kwargs))
         return started[-1]
 
     def stop(base_url: str) -> None:

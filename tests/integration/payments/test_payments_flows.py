@@ -100,9 +100,9 @@ def test_walk_away_then_the_sweep_expires_hold_and_session_in_batches(
     event_id, (ga,) = make_event()
     walked = buyer.reserve(event_id, {ga: 1})
     buyer.checkout(walked.token)
-    never_paid = [buyer.reserve(event_id, {ga: 1}).id for _ in range(2)]  # no session at all
+    never_paid = [buyer.reserve(event_id, {ga: 1}, f"never{n}@example.test").id for n in range(2)]  # no session
     frozen.advance(HOLD - timedelta(seconds=1))
-    live = buyer.reserve(event_id, {ga: 1})
+    live = buyer.reserve(event_id, {ga: 1}, "live@example.test")
     frozen.advance(timedelta(seconds=1))
 
     settings(SWEEP_BATCH_SIZE=2)

@@ -13,7 +13,6 @@ import stripe
 from dashboard_helpers import PASSWORD_HASH, sign_in
 
 from eventsite.domain.models import Order, OrderStatus, Organizer, PaymentAnomaly
-from eventsite.gateways.stripe import DEV_API_KEY
 from eventsite.infra.db import db
 from eventsite.readmodels import availability
 
@@ -22,7 +21,7 @@ SECRET = "whsec_tests_only"
 
 
 def _sdk(devstripe) -> stripe.StripeClient:
-    return stripe.StripeClient(DEV_API_KEY, base_addresses={"api": devstripe.url}, max_network_retries=0)
+    return stripe.StripeClient(devstripe.api_key, base_addresses={"api": devstripe.url}, max_network_retries=0)
 
 
 def _session_made_elsewhere(devstripe, token: str, amount: int, currency: str = "eur") -> dict:
@@ -71,7 +70,7 @@ def test_a_paid_session_the_shop_never_made_does_not_confirm_and_is_refunded(
 def test_with_no_session_recorded_less_money_or_another_currency_never_confirms(
         app, make_event, buyer, devstripe, reload_order, run_jobs):
     event_id, (ga,) = make_event({"name": "GA", "capacity": 5, "price": 10000})
-    cheap, yen = buyer.reserve(event_id, {ga: 1}), buyer.reserve(event_id, {ga: 1})
+    cheap, yen = buyer.reserve(event_id, {ga: 1}), buyer.reserve(event_id, {ga: 1}, "yen@example.test")
     for session in (_session_made_elsewhere(devstripe, cheap.token, amount=1),
                     _session_made_elsewhere(devstripe, yen.token, amount=10000, currency="jpy")):
         devstripe.click(session["url"], "pay")
@@ -100,7 +99,7 @@ def _organizer_client(app):
 def test_an_event_without_a_payment_intent_or_about_another_session_changes_nothing(
         app, make_event, buyer, devstripe, reload_order):
     event_id, (ga,) = make_event({"name": "GA", "capacity": 3})
-    order, other = buyer.reserve(event_id, {ga: 1}), buyer.reserve(event_id, {ga: 1})
+    order, other = buyer.reserve(event_id, {ga: 1}), buyer.reserve(event_id, {ga: 1}, "other@example.test")
     buyer.checkout(order.token)
     buyer.checkout(other.token)
     own = devstripe.session(reload_order(order.id).stripe_session_id)
