@@ -34,32 +34,38 @@ ALREADY_RESERVED = "You already have tickets reserved for this event"
 
 
 def locked_check(session: Session, event: Event, email: str, client_address: str | None, at: datetime) -> None:
-    """Raise the first limit this reservation would break; call inside the write transaction."""
+    """Raise the first limit this reservation would break; call inside the write transaction.
+    Each query reads at most what the decision needs (one hold of this email, at most the cap of
+    this client's), so a rush from behind one address costs no more than one from many."""
     _lock_buyer(session, event.id, email, client_address)
-    same_buyer = _same_buyer(email, client_address)
-    live = session.scalars(select(Order).where(Order.event_id == event.id, holds_clause(at), same_buyer)).all()
-    since = at - timedelta(seconds=event.release_cooldown_seconds)
-    last_release = session.scalar(
-        select(func.max(OrderEvent.at)).join(Order, Order.id == OrderEvent.order_id).where(
-            # updated_at >= the release instant: the partial index finds the event's recent releases.
-            Order.event_id == event.id, Order.status == OrderStatus.CANCELLED, Order.updated_at > since, same_buyer,
-            OrderEvent.to_status == OrderStatus.CANCELLED.value, OrderEvent.at > since,
-            OrderEvent.actor.startswith(BUYER_ACTOR_PREFIX, autoescape=True)))
-    refused = refusal(event, email, client_address, live, last_release, at)
+    live = (Order.event_id == event.id, holds_clause(at))
+    mine = session.scalar(select(Order.token).where(*live, _same_email(email)).limit(1))
+    from_client: Sequence[Order] = ()
+    if event.max_holds_per_client and client_address:
+        from_client = session.scalars(select(Order).where(*live, Order.client_address == client_address)
+                                      .limit(event.max_holds_per_client)).all()
+    last_release = None
+    if event.release_cooldown_seconds:
+        since = at - timedelta(seconds=event.release_cooldown_seconds)
+        last_release = session.scalar(
+            select(func.max(OrderEvent.at)).join(Order, Order.id == OrderEvent.order_id).where(
+                # updated_at >= the release instant: the partial index finds the event's recent releases.
+                Order.event_id == event.id, Order.status == OrderStatus.CANCELLED, Order.updated_at > since,
+                _same_buyer(email, client_address), OrderEvent.to_status == OrderStatus.CANCELLED.value,
+                OrderEvent.at > since, OrderEvent.actor.startswith(BUYER_ACTOR_PREFIX, autoescape=True)))
+    refused = refusal(event, mine, from_client, last_release, at)
     if refused:
         raise refused
 
 
-def refusal(event: Event, email: str, client_address: str | None, live: Sequence[Order],
-            last_release: datetime | None, at: datetime) -> DomainError | None:
-    """The rule itself, on what ``locked_check`` read: ``live`` are the event's live holds from
-    this email or address, ``last_release`` the latest release by them within the cool-down."""
-    buyer = normalize_email(email)
-    mine = [order for order in live if normalize_email(order.email) == buyer]
+def refusal(event: Event, mine: str | None, from_client: Sequence[Order], last_release: datetime | None,
+            at: datetime) -> DomainError | None:
+    """The rule itself, on what ``locked_check`` read: ``mine`` the token of this email's live
+    hold of the event, ``from_client`` live holds placed from this address (up to the cap),
+    ``last_release`` the latest release by this email or address within the cool-down."""
     if mine:
-        return AlreadyReserved(f"{ALREADY_RESERVED}.", token=mine[0].token, field="email")
+        return AlreadyReserved(f"{ALREADY_RESERVED}.", token=mine, field="email")
     cap = event.max_holds_per_client
-    from_client = [order for order in live if client_address and order.client_address == client_address]
     if cap and len(from_client) >= cap:
         return TooManyHolds("Too many reservations from your connection for this event; "
                             "pay for or release one first.", retry_at=min(map(hold_ends_at, from_client)))
@@ -72,9 +78,13 @@ def refusal(event: Event, email: str, client_address: str | None, live: Sequence
     return None
 
 
+def _same_email(email: str):
+    return func.lower(func.trim(Order.email)) == normalize_email(email)
+
+
 def _same_buyer(email: str, client_address: str | None):
     """SQL: placed with this email (as normalized) or from this client address."""
-    same_email = func.lower(func.trim(Order.email)) == normalize_email(email)
+    same_email = _same_email(email)
     return or_(same_email, Order.client_address == client_address) if client_address else same_email
 
 
