@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import segno
-from dashboard_helpers import PASSWORD
+from dashboard_helpers import log_in_in_browser
 from playwright.sync_api import expect
 
 from eventsite.domain.models import CheckIn, Order
@@ -71,11 +71,7 @@ def test_the_phone_camera_lets_a_ticket_in_once(frozen, app, world, live_server,
     scans = []
     page.on("request", lambda r: scans.append(r) if r.method == "POST" and r.url.endswith("/checkin") else None)
 
-    page.goto(f"{live_server}/dashboard/login")
-    page.fill("#email", "owner@example.test")
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Log in')")
-    expect(page.locator("h1")).to_have_text("My events")
+    log_in_in_browser(page, live_server, "owner@example.test")
     page.goto(f"{live_server}/dashboard/events/{world.event_id}")
     page.click("text=Check-in at the door")
     expect(page.locator("h1")).to_have_text("Check-in at the door")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from dashboard_helpers import PASSWORD
+from dashboard_helpers import log_in_in_browser
 from playwright.sync_api import expect
 
 from eventsite.domain.models import Order
@@ -90,11 +90,7 @@ def test_buyer_and_organizer_pages_work_under_the_policy(app, live_server, world
     # The organizer: the live figures poll, and the door takes a typed code.
     organizer = watched(viewport={"width": 390, "height": 844})
     organizer.set_default_timeout(10_000)
-    organizer.goto(f"{live_server}/dashboard/login")
-    organizer.fill("#email", "owner@example.test")
-    organizer.fill("#password", PASSWORD)
-    organizer.click("button:has-text('Log in')")
-    expect(organizer.locator("h1")).to_have_text("My events")
+    log_in_in_browser(organizer, live_server, "owner@example.test")
     organizer.goto(f"{live_server}/dashboard/events/{world.event_id}")
     with organizer.expect_response(re.compile(rf"/dashboard/events/{world.event_id}/live")):
         pass

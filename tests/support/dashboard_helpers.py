@@ -42,3 +42,27 @@ def reserve(event_id: int, quantities: dict[int, int], email: str = "buyer@examp
 
 def pay(order_id: int) -> None:
     assert paying.confirm_payment(order_id, reason="test payment", actor="test")
+
+
+def log_in_in_browser(page, base_url: str, email: str) -> None:
+    """In Chromium: sign in on the login form and land on "My events"."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/dashboard/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Log in')")
+    expect(page.locator("h1")).to_have_text("My events")
+
+
+def sqlite_app(tmp_path):
+    """The app on its own SQLite file, migrated, as the quick start runs it."""
+    from flask_migrate import upgrade
+
+    from eventsite import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'eventsite.db'}"})
+    with app.app_context():
+        upgrade()
+    return app

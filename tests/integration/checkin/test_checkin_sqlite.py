@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dashboard_helpers import add_organizer, pay, reserve
-from flask_migrate import upgrade
+from dashboard_helpers import add_organizer, pay, reserve, sqlite_app
 
-from eventsite import create_app
 from eventsite.domain.clock import now
 from eventsite.domain.models import Event, Order, Organizer, TicketType
 from eventsite.infra.db import db
@@ -15,10 +13,8 @@ from eventsite.services.checkin import check_in, undo
 
 
 def test_check_in_on_sqlite(tmp_path, frozen):
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'eventsite.db'}"})
+    app = sqlite_app(tmp_path)
     with app.app_context():
-        upgrade()
         add_organizer("solo@example.test")
         organizer = db.session.query(Organizer).one()
         event = Event(organizer=organizer, slug="small", title="Small", published=True,

@@ -4,19 +4,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from dashboard_helpers import add_organizer, pay, post, reserve, sign_in
-from flask_migrate import upgrade
+from dashboard_helpers import add_organizer, pay, post, reserve, sign_in, sqlite_app
 
-from eventsite import create_app
 from eventsite.infra.db import db
 from eventsite.readmodels import availability, chart
 
 
 def test_dashboard_on_sqlite(tmp_path, frozen):
-    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "RATELIMIT_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'eventsite.db'}"})
+    app = sqlite_app(tmp_path)
     with app.app_context():
-        upgrade()
         add_organizer("solo@example.test")
     client = app.test_client()
     assert sign_in(client, "solo@example.test").status_code == 302
