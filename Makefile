@@ -74,7 +74,7 @@ run: setup services maildev
 	$(BIN)/flask jobs schedule
 	@echo "eventsite is starting (Ctrl-C stops everything):"
 	@echo "  shop        http://127.0.0.1:5000"
-	@echo "  dashboard   http://127.0.0.1:5000/dashboard/"
+	@echo "  dashboard   http://127.0.0.1:5000/dashboard/  (the demo login is printed just above)"
 	@echo "  mail inbox  http://127.0.0.1:1080  (every message the shop sends lands here)"
 	@echo "  payments    http://127.0.0.1:12111 (the dev payment server)"
 	$(BIN)/honcho start -f Procfile

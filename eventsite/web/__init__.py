@@ -4,7 +4,7 @@ Views are thin: parse the request, call one service or read model, render.
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, redirect, url_for
 
 from ..domain import formatting, rules
 from ..domain.clock import now
@@ -40,4 +40,7 @@ def init_app(app: Flask) -> None:
     for area in (shop, payments, dashboard, api, ops):
         area.init_app(app)
     errors.register(app)
+    # Browsers and crawlers ask for /favicon.ico whatever the page's <link rel="icon"> says.
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     headers.init_app(app)  # security headers on every response; no-store on private pages

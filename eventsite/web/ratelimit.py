@@ -31,9 +31,11 @@ def limiter(app: Flask | None = None) -> Limiter:
     return (app or current_app).extensions[EXTENSION]
 
 
-def reservation_limit(app: Flask | None = None):
-    """RESERVE_RATE_LIMIT per client, shared by every view it decorates or wraps (``with``)."""
-    return limiter(app).shared_limit(lambda: current_app.config["RESERVE_RATE_LIMIT"], scope=RESERVE_SCOPE)
+def reservation_limit(app: Flask | None = None, *, deduct_when=None):
+    """RESERVE_RATE_LIMIT per client, shared by every view it decorates or wraps (``with``).
+    ``deduct_when(response)``: a decorated view spends the budget only on the answers it says."""
+    return limiter(app).shared_limit(lambda: current_app.config["RESERVE_RATE_LIMIT"], scope=RESERVE_SCOPE,
+                                     deduct_when=deduct_when)
 
 
 def retry_after() -> int:

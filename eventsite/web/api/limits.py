@@ -9,5 +9,12 @@ LIMITED_ENDPOINT = "api.create_reservation"
 __all__ = ["init_app", "retry_after"]
 
 
+def _spends_budget(response) -> bool:
+    """A request the API refused as malformed (422) placed nothing: a client fixing its
+    request should not run out of reservations for it."""
+    return response.status_code != 422
+
+
 def init_app(app: Flask) -> None:
-    app.view_functions[LIMITED_ENDPOINT] = reservation_limit(app)(app.view_functions[LIMITED_ENDPOINT])
+    limit = reservation_limit(app, deduct_when=_spends_budget)
+    app.view_functions[LIMITED_ENDPOINT] = limit(app.view_functions[LIMITED_ENDPOINT])

@@ -129,7 +129,8 @@ SCHEMAS = {
     ),
     "Reservation": {"allOf": [ref("Order"), obj(
         token=STR, event=obj(slug=STR, title=STR),
-        links=obj(self=ref("Link"), checkout=ref("Link"), release=ref("Link")),
+        # checkout and release only while the hold is live: what cannot be done is not offered.
+        links=obj({"checkout": ref("Link"), "release": ref("Link")}, self=ref("Link")),
     )]},
     "OrganizerOrder": {"allOf": [ref("Order"), obj(id=INT, anomalies={
         "type": "array", "description": "Signed payment events that did not match the order; none confirmed it.",

@@ -113,8 +113,9 @@ def reservation(o: Order, at: datetime) -> dict:
         **order(o, at),
         "links": {
             "self": _link("api.get_reservation", "GET", token=o.token),
-            "checkout": _link("api.start_checkout", "POST", token=o.token),
-            "release": _link("api.release_reservation", "DELETE", token=o.token),
+            # Offered only while the hold is live: a released, lapsed or paid order can do neither.
+            **({"checkout": _link("api.start_checkout", "POST", token=o.token),
+                "release": _link("api.release_reservation", "DELETE", token=o.token)} if holds_at(o, at) else {}),
         },
     }
 

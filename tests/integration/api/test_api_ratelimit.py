@@ -55,6 +55,17 @@ def test_a_client_over_the_limit_gets_429_with_retry_after(limited_app, make_eve
     assert client.get(f"{API}/events/rush/availability", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200
 
 
+def test_a_malformed_request_does_not_spend_the_budget(limited_app, make_event):
+    make_event({"name": "GA", "capacity": 10})
+    client = limited_app.test_client()
+    post = lambda json: client.post(f"{API}/events/rush/reservations", json=json,  # noqa: E731
+                                    environ_base={"REMOTE_ADDR": "10.0.0.3"}).status_code
+
+    assert [post({"email": "a@b.test", "items": []}) for _ in range(3)] == [422, 422, 422]  # fixing its request
+    assert [post(body()), post(body())] == [201, 201]  # the budget (2/hour) is still whole
+    assert post(body()) == 429
+
+
 def test_ratelimit_enabled_false_switches_the_limit_off(client, make_event):
     make_event({"name": "GA", "capacity": 100}, max_holds_per_client=0)  # every post is from one client
     statuses = {client.post(f"{API}/events/rush/reservations", json=body()).status_code for _ in range(12)}

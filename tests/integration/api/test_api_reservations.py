@@ -135,6 +135,16 @@ def test_invalid_reservations_are_422_per_field_and_change_nothing(client, make_
     assert table_counts() == before
 
 
+def test_a_huge_quantity_is_told_the_per_order_limit(client, make_event, table_counts):
+    make_event({"name": "GA", "capacity": 10})
+    before = table_counts()
+    response = client.post(f"{API}/events/rush/reservations",
+                           json={"email": "a@b.test", "items": [{"ticket_type_id": 1, "quantity": 10**12}]})
+    assert response.status_code == 422 and response.json["error"]["fields"] == {
+        "items": "At most 10 GA tickets per order."}
+    assert table_counts() == before
+
+
 def test_a_body_that_is_not_json_is_refused(client, make_event, table_counts):
     make_event()
     form = client.post(f"{API}/events/rush/reservations", data="email=a@b.test",
@@ -186,6 +196,9 @@ def test_release_gives_the_tickets_back_and_is_idempotent(app, client, make_even
 
     assert released.status_code == 200 and released.json["status"] == "cancelled"
     assert released.json["reservation_status"] == "released"
+    # nothing more can be done with it, so nothing more is offered
+    assert set(released.json["links"]) == {"self"} and set(client.get(f"{API}/reservations/{token}").json["links"]) == {
+        "self"}
     assert again.status_code == 200
     assert client.get(f"{API}/events/rush/availability").json["ticket_types"][0]["available"] == 1
     with app.app_context():

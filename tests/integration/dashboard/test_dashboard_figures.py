@@ -81,10 +81,10 @@ def test_the_polled_fragment_shows_the_figures(app, world, owner, frozen, make_e
     table = shown(html)
     assert table["GA"]["held"] == "2" and table["GA"]["live-holds"] == "1"
     assert table["GA"]["next-release"] == "Mon 01 Jun 2026, 12:35 UTC"
-    assert table["VIP"]["expired"] == "2 (1 orders)"
+    assert table["VIP"]["expired"] == "2 (1 order)"
     assert table["Total"] == {
         "capacity": "20", "sold": "3", "held": "2", "live-holds": "1", "next-release": "Mon 01 Jun 2026, 12:35 UTC",
-        "available": "15", "expired": "3 (2 orders)", "released": "3 (1 orders)",
+        "available": "15", "expired": "3 (2 orders)", "released": "3 (1 order)",
         "revenue": "€80.00", "conversion": "33.3 %", "checked-in": "0 of 3"}
     # The full page embeds the same fragment.
     assert shown(owner.get(f"/dashboard/events/{event_id}").get_data(as_text=True)) == table
@@ -98,7 +98,7 @@ def test_a_hold_stops_counting_the_instant_it_lapses(app, world, owner, frozen):
     assert shown(owner.get(f"/dashboard/events/{world.event_id}/live").get_data(as_text=True))["GA"]["held"] == "6"
     frozen.freeze(expires)
     table = shown(owner.get(f"/dashboard/events/{world.event_id}/live").get_data(as_text=True))
-    assert table["GA"]["held"] == "2" and table["GA"]["expired"] == "4 (1 orders)"
+    assert table["GA"]["held"] == "2" and table["GA"]["expired"] == "4 (1 order)"
 
 
 def test_chart_follows_sales_and_holds_hour_by_hour(app, frozen, make_event):
