@@ -73,7 +73,7 @@ def test_organizer_sets_up_an_event_and_sees_the_hold_then_the_sale(
     expect(page.locator("h1 .status")).to_have_text("cancelled")
     page.goto(event_page)
     expect(figure(page, "Standing", "held")).to_have_text("0")
-    expect(figure(page, "Standing", "released")).to_contain_text("2 (1 orders)")
+    expect(figure(page, "Standing", "released")).to_contain_text("2 (1 order)")
 
     # The buyer reserves again and pays on the hosted checkout page; the next poll shows the sale.
     reserve_in_shop(buyer, live_server, standing="1", balcony="0")
