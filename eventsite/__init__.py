@@ -37,7 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from . import cli, web
     from .gateways import mail
     from .readmodels import availability_cache
-    from .services import obligations
+    from .services import obligations, waitlist
 
     database.init_app(app)
     migrations = os.path.join(os.path.dirname(app.root_path), "migrations")
@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         configure_sqlite(db.engine, app.config["LOCK_TIMEOUT_SECONDS"])
     availability_cache.init_app()
     obligations.init_app()
+    waitlist.init_app()
     mail.init_app(app)
     web.init_app(app)
     cli.register(app)

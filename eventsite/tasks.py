@@ -3,7 +3,7 @@ path (``eventsite.tasks.NAME``) through ``infra.queue``, so nothing below this
 module imports it; the worker runs each inside the Flask app context."""
 from __future__ import annotations
 
-from .services import expiry, obligations, paying
+from .services import expiry, obligations, paying, waitlist
 
 
 def create_session(order_id: int) -> None:
@@ -20,3 +20,7 @@ def expire_order(order_id: int) -> None:
 
 def sweep() -> int:
     return expiry.sweep()
+
+
+def serve_waitlist(ticket_type_id: int) -> None:
+    waitlist.serve(ticket_type_id)

@@ -76,7 +76,7 @@ def make_event(app):
     def factory(*types: dict, slug: str = "rush", hold_minutes: int = 15, published: bool = True,
                 organizer_email: str = "org@example.test", currency: str = "EUR",
                 locale: str = "en", max_holds_per_client: int = 4,
-                release_cooldown_seconds: int = 60) -> tuple[int, list[int]]:
+                release_cooldown_seconds: int = 60, **event_fields) -> tuple[int, list[int]]:
         types = types or ({"name": "GA", "capacity": 10},)
         with app.app_context():
             organizer = db.session.query(Organizer).filter_by(email=organizer_email).one_or_none() or Organizer(
@@ -85,6 +85,7 @@ def make_event(app):
                 organizer=organizer, slug=slug, title=f"Event {slug}", hold_minutes=hold_minutes,
                 published=published, starts_at=clock.now() + timedelta(days=30), currency=currency, locale=locale,
                 max_holds_per_client=max_holds_per_client, release_cooldown_seconds=release_cooldown_seconds,
+                **event_fields,
                 ticket_types=[
                     TicketType(**{"price": 1000, "per_order_limit": 10, **spec})
                     for spec in types

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from . import locks
 from .clock import now as clock_now
-from .errors import AllReserved, Conflict, DomainError, SoldOut
+from .errors import AllReserved, Conflict, DomainError, LineFirst, SoldOut
 from .holds import holds_clause
-from .models import Order, OrderItem, TicketType
+from .models import Order, OrderItem, TicketType, WaitlistEntry, WaitlistStatus
 
 
 @dataclass(frozen=True)
@@ -34,14 +34,26 @@ class Availability:
     held: int
     held_by_you: int
     next_release_at: datetime | None  # earliest end among live holds (a pending payment's limit for those)
+    waiting: int = 0  # tickets the waiting list asks for (entries not offered yet)
+    waiting_people: int = 0  # entries in that line
 
     @property
     def held_by_others(self) -> int:
         return self.held - self.held_by_you
 
     @property
-    def available(self) -> int:
+    def free(self) -> int:
+        """Neither sold nor held: the line's first, the public's after that."""
         return max(0, self.capacity - self.sold - self.held)
+
+    @property
+    def promised(self) -> int:
+        """Free tickets promised to the people waiting (the instant they come back)."""
+        return min(self.free, self.waiting)
+
+    @property
+    def available(self) -> int:
+        return self.free - self.promised
 
 
 def availability(
@@ -57,7 +69,7 @@ def availability(
     query = _availability_query(bool(viewer_token), ticket_type_ids is not None)
     return {
         row.id: Availability(row.id, row.capacity, row.sold, int(row.held or 0), int(row.mine or 0),
-                             row.next_release_at)
+                             row.next_release_at, int(row.waiting or 0), int(row.waiting_people or 0))
         for row in session.execute(query, params)
     }
 
@@ -85,10 +97,18 @@ def _availability_query(for_viewer: bool, some_types: bool):
         .cte("held")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
+    line = (  # the waiting lists, through the index of entries waiting
+        select(WaitlistEntry.ticket_type_id.label("tt_id"), func.sum(WaitlistEntry.quantity).label("waiting"),
+               func.count().label("waiting_people"))
+        .where(WaitlistEntry.event_id == bindparam("event_id"), WaitlistEntry.status == WaitlistStatus.WAITING)
+        .group_by(WaitlistEntry.ticket_type_id)
+        .subquery("line")
+    )
     query = (
         select(TicketType.id, TicketType.capacity, TicketType.sold, held.c.held, held.c.mine,
-               held.c.next_release_at)
+               held.c.next_release_at, line.c.waiting, line.c.waiting_people)
         .outerjoin(held, held.c.tt_id == TicketType.id)
+        .outerjoin(line, line.c.tt_id == TicketType.id)
         .where(TicketType.event_id == bindparam("event_id"))
         .order_by(TicketType.id)
     )
@@ -97,18 +117,29 @@ def _availability_query(for_viewer: bool, some_types: bool):
     return query
 
 
-def refusal(wanted: Mapping[int, int], figures: Mapping[int, Availability]) -> DomainError | None:
-    """Why ``wanted`` ({ticket type id: quantity}) does not fit ``figures``, or None if it does."""
+def refusal(wanted: Mapping[int, int], figures: Mapping[int, Availability], *,
+            from_line: bool = False) -> DomainError | None:
+    """Why ``wanted`` ({ticket type id: quantity}) does not fit ``figures``, or None if it does.
+    ``from_line``: an offer to the waiting list, which may take what is promised to the line."""
     for tt_id, qty in sorted(wanted.items()):
         figure = figures[tt_id]
-        if figure.available >= qty:
+        if (figure.free if from_line else figure.available) >= qty:
             continue
+        if figure.waiting:
+            people = f"{figure.waiting_people} {'person is' if figure.waiting_people == 1 else 'people are'}"
+            return LineFirst(f"{people} on the waiting list: tickets that come back go to them first.",
+                             field="items")
         if figure.capacity - figure.sold >= qty and figure.held:
             return AllReserved("All remaining tickets are reserved by other buyers; some may come back.",
-                               retry_at=figure.next_release_at, field="items")
+                               retry_at=figure.next_release_at, field="items", ticket_type_id=tt_id)
         left = figure.available
         return SoldOut("Sold out." if left == 0 else f"Only {left} left.", field="items")
     return None
+
+
+def line_waiting(figures: Mapping[int, Availability]) -> bool:
+    """Is anyone on the waiting list of one of these ticket types?"""
+    return any(figure.waiting for figure in figures.values())
 
 
 def capacity_refusal(figure: Availability, new_capacity: int) -> DomainError | None:
@@ -134,8 +165,17 @@ class Recheck:
         return self.refused is None
 
 
+def locked_figures(session: Session, event_id: int, ticket_type_ids, *,
+                   at: datetime | None = None) -> tuple[list[TicketType], dict[int, Availability], datetime]:
+    """Lock these ticket types (in id order), then read "now" and their figures: the rows
+    locked, the figures, the instant. ``locked_recheck`` decides on them."""
+    locked = locks.ticket_types(session, ticket_type_ids)
+    instant = at or clock_now()
+    return locked, availability(session, event_id, at=instant, ticket_type_ids=list(ticket_type_ids)), instant
+
+
 def locked_recheck(session: Session, event_id: int, wanted: Mapping[int, int], *, counted: bool = False,
-                   at: datetime | None = None) -> Recheck:
+                   at: datetime | None = None, from_line: bool = False) -> Recheck:
     """Lock the ticket types of ``wanted`` (in id order), then recount and decide
     whether ``wanted`` fits. "Now" is read after the locks (a decision at the
     expiry instant must see what the previous lock holder committed), unless
@@ -143,11 +183,10 @@ def locked_recheck(session: Session, event_id: int, wanted: Mapping[int, int], *
 
     ``counted``: the wanted tickets are already among the live holds (a new
     hold flushed in this transaction), so they are not counted twice.
+    ``from_line``: offers to the waiting list (see ``refusal``).
     Call inside a write transaction; the locks last until it ends.
     """
-    locked = locks.ticket_types(session, wanted)
-    instant = at or clock_now()
-    figures = availability(session, event_id, at=instant, ticket_type_ids=list(wanted))
+    locked, figures, instant = locked_figures(session, event_id, wanted, at=at)
     if counted:
         figures = {tt_id: replace(f, held=f.held - wanted[tt_id]) for tt_id, f in figures.items()}
-    return Recheck(locked, figures, instant, refusal(wanted, figures))
+    return Recheck(locked, figures, instant, refusal(wanted, figures, from_line=from_line))

@@ -8,11 +8,13 @@ and drops it on rollback. Nothing here talks to Redis.
 from __future__ import annotations
 
 from sqlalchemy import event as sa_event
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from .models import Event, TicketType
+from .models import Event, TicketType, WaitlistEntry
 
 _CHANGED = "eventsite.changed_events"
+_FREED = "eventsite.freed_ticket_types"
 
 
 def note_event_changed(session: Session, event_id: int) -> None:
@@ -24,11 +26,23 @@ def take_changed_events(session: Session) -> set[int]:
     return session.info.pop(_CHANGED, None) or set()
 
 
+def note_tickets_freed(session: Session, ticket_type_ids) -> None:
+    """Tickets of these types came back (a hold ended, a refund, more capacity): the
+    waiting list, if any, is offered them after the commit."""
+    session.info.setdefault(_FREED, set()).update(ticket_type_ids)
+
+
+def take_freed_ticket_types(session: Session) -> set[int]:
+    return session.info.pop(_FREED, None) or set()
+
+
 @sa_event.listens_for(Session, "after_flush")
 def _catalog_edits(session: Session, _context) -> None:
-    """Ticket types and events edited through the ORM (the dashboard)."""
+    """Ticket types and events edited through the ORM (the dashboard), and waiting lists."""
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, TicketType) and obj.event_id is not None:
+        if isinstance(obj, TicketType | WaitlistEntry) and obj.event_id is not None:
             note_event_changed(session, obj.event_id)
+            if obj in session.dirty and isinstance(obj, TicketType) and inspect(obj).attrs.capacity.history.deleted:
+                note_tickets_freed(session, [obj.id])  # its capacity changed: maybe more for the line
         elif isinstance(obj, Event) and obj.id is not None:
             note_event_changed(session, obj.id)

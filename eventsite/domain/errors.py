@@ -35,14 +35,21 @@ class SoldOut(DomainError):
 
 
 class AllReserved(SoldOut):
-    """Sold out for now, but enough is held by others and may come back."""
+    """Sold out for now, but enough is held by others and may come back (``ticket_type_id``'s)."""
 
     code = "all_reserved"
     http_status = 409
 
-    def __init__(self, message: str, *, retry_at: datetime | None, field: str | None = None):
+    def __init__(self, message: str, *, retry_at: datetime | None, field: str | None = None,
+                 ticket_type_id: int | None = None):
         super().__init__(message, field=field)
-        self.retry_at = retry_at
+        self.retry_at, self.ticket_type_id = retry_at, ticket_type_id
+
+
+class LineFirst(SoldOut):
+    """Tickets came back, but people on the waiting list get them first."""
+
+    code = "waiting_list"
 
 
 class Conflict(DomainError):

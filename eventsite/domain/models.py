@@ -105,6 +105,9 @@ class Event(Base):
         CheckConstraint("pending_payment_hours BETWEEN 1 AND 720", name="pending_payment_hours_range"),
         CheckConstraint("max_holds_per_client >= 0", name="max_holds_per_client_not_negative"),
         CheckConstraint("release_cooldown_seconds BETWEEN 0 AND 86400", name="release_cooldown_seconds_range"),
+        CheckConstraint("offer_minutes BETWEEN 1 AND 1440", name="offer_minutes_range"),
+        CheckConstraint("renewal_minutes BETWEEN 1 AND 60", name="renewal_minutes_range"),
+        CheckConstraint("max_renewals BETWEEN 0 AND 100", name="max_renewals_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,6 +131,13 @@ class Event(Base):
     # before reserving again (0: not at all), so releasing cannot be used to re-hold forever.
     max_holds_per_client: Mapped[int] = mapped_column(Integer, default=4, server_default=text("4"))
     release_cooldown_seconds: Mapped[int] = mapped_column(Integer, default=60, server_default=text("60"))
+    # The waiting list: how long an offer (a hold placed for the next person in line) lasts, and
+    # whether the head of the line may be offered fewer tickets than asked rather than wait for all.
+    offer_minutes: Mapped[int] = mapped_column(Integer, default=10, server_default=text("10"))
+    waitlist_partial_offers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Renewable holds: each renewal adds renewal_minutes, at most max_renewals times per hold.
+    renewal_minutes: Mapped[int] = mapped_column(Integer, default=5, server_default=text("5"))
+    max_renewals: Mapped[int] = mapped_column(Integer, default=10, server_default=text("10"))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -145,6 +155,7 @@ class TicketType(Base):
         CheckConstraint("per_order_limit >= 1", name="per_order_limit_positive"),
         # Last line of defence: confirmed tickets can never exceed capacity.
         CheckConstraint("sold >= 0 AND sold <= capacity", name="sold_within_capacity"),
+        CheckConstraint("waitlist IN ('open', 'paused', 'closed')", name="waitlist_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,6 +169,9 @@ class TicketType(Base):
     # Confirmed quantity, kept by the state machine in the confirming transaction,
     # so availability never sums the order history.
     sold: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Its waiting list: open (joins and offers), paused (nobody joins, no offers; the line keeps
+    # its place and what comes back stays promised to it), closed (nobody joins, nobody waits).
+    waitlist: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     event: Mapped[Event] = relationship(back_populates="ticket_types")
@@ -227,10 +241,15 @@ class Order(Base):
     payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     refund_id: Mapped[str | None] = mapped_column(String(255))
     payment_error: Mapped[str | None] = mapped_column(Text)
+    # How often the buyer renewed the hold (each adds the event's renewal length, up to its maximum).
+    renewals: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The waiting-list entry this order was offered to (an offer is a hold like any other).
+    waitlist_entry_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_entries.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
     event: Mapped[Event] = relationship()
+    waitlist_entry: Mapped[WaitlistEntry | None] = relationship(back_populates="offer")
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", order_by="OrderItem.ticket_type_id", cascade="all, delete-orphan"
     )
@@ -246,6 +265,45 @@ class Order(Base):
     @property
     def quantity(self) -> int:
         return sum(item.quantity for item in self.items)
+
+
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "waiting"  # in line; counts as demand, and tickets that come back are promised to it
+    OFFERED = "offered"  # got its offer (an order); what became of it is the order's status
+    LEFT = "left"  # the buyer left the line
+    CLOSED = "closed"  # the organizer closed the line before it was served
+
+
+class WaitlistEntry(Base):
+    """One buyer waiting for a quantity of one ticket type, served strictly in id order."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        # The line of a ticket type in order, and what it waits for, reading only who is waiting.
+        Index("ix_waitlist_entries_waiting", "ticket_type_id", "id",
+              postgresql_where=text("status = 'waiting'"), sqlite_where=text("status = 'waiting'")),
+        # One place in line per email and ticket type.
+        Index("ix_waitlist_entries_one_per_email", "ticket_type_id", "email", unique=True,
+              postgresql_where=text("status = 'waiting'"), sqlite_where=text("status = 'waiting'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    client_address: Mapped[str | None] = mapped_column(String(45))
+    quantity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[WaitlistStatus] = mapped_column(
+        Enum(WaitlistStatus, native_enum=False, create_constraint=True, length=10, name="waitlist_status",
+             values_callable=lambda statuses: [s.value for s in statuses]))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    event: Mapped[Event] = relationship()
+    ticket_type: Mapped[TicketType] = relationship()
+    offer: Mapped[Order | None] = relationship(back_populates="waitlist_entry")
 
 
 class OrderItem(Base):
@@ -289,6 +347,10 @@ class ObligationKind(enum.StrEnum):
     EMAIL_REFUNDED = "email_refunded"  # how much went back, and why
     EMAIL_PAYMENT_FAILED = "email_payment_failed"  # a delayed payment (bank debit) failed: nothing was charged
     EMAIL_FIND_TICKETS = "email_find_tickets"  # "find my tickets": links to every order of one address
+    # The waiting list: the place and its link; an offer (a hold for the next in line); the line closed.
+    EMAIL_WAITLIST_JOINED = "email_waitlist_joined"
+    EMAIL_OFFER = "email_offer"
+    EMAIL_WAITLIST_CLOSED = "email_waitlist_closed"
     # Organizer sign-up, answered the same on the page whether or not the address has an account:
     EMAIL_SIGNUP_WELCOME = "email_signup_welcome"  # the new account is ready: log in
     EMAIL_SIGNUP_EXISTING = "email_signup_existing"  # someone tried to sign up with your address
@@ -313,6 +375,8 @@ class Obligation(Base):
              values_callable=lambda kinds: [k.value for k in kinds]))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     anomaly_id: Mapped[int | None] = mapped_column(ForeignKey("payment_anomalies.id"))
+    # The waiting-list entry a message is about (joined, line closed).
+    waitlist_entry_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_entries.id"), index=True)
     # Whom a message goes to when no order names it ("find my tickets").
     recipient: Mapped[str | None] = mapped_column(String(254))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -325,6 +389,7 @@ class Obligation(Base):
 
     order: Mapped[Order | None] = relationship()
     anomaly: Mapped[PaymentAnomaly | None] = relationship()
+    waitlist_entry: Mapped[WaitlistEntry | None] = relationship()
 
 
 class CheckIn(Base):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from .clock import now as clock_now
-from .models import Obligation, ObligationKind, Order, PaymentAnomaly
+from .models import Obligation, ObligationKind, Order, PaymentAnomaly, WaitlistEntry
 
 # Retries back off from 10 s to an hour: a provider outage is waited out, not hammered.
 FIRST_RETRY, LAST_RETRY = timedelta(seconds=10), timedelta(hours=1)
@@ -42,6 +42,12 @@ def promise_message(session: Session, recipient: str,
     """Promise a message about no order ("find my tickets", sign-up) to ``recipient``
     (each request its own promise)."""
     return _promise(session, f"{kind.value}:{secrets.token_hex(12)}", kind=kind, recipient=recipient)
+
+
+def promise_about_entry(session: Session, entry: WaitlistEntry, kind: ObligationKind) -> Obligation:
+    """Promise a message about a place on a waiting list (once per kind and place)."""
+    return _promise(session, f"{kind.value}:entry:{entry.id}", kind=kind, waitlist_entry_id=entry.id,
+                    recipient=entry.email)
 
 
 def _promise(session: Session, key: str, **fields) -> Obligation:

@@ -17,11 +17,11 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.sql import Select
 
-from .changes import note_event_changed
+from .changes import note_event_changed, note_tickets_freed
 from .clock import now as clock_now
 from .errors import IllegalTransition
 from .holds import holds_at
-from .models import ObligationKind, Order, OrderEvent, OrderStatus, TicketType
+from .models import HOLDING_STATUSES, ObligationKind, Order, OrderEvent, OrderStatus, TicketType
 from .obligations import promise
 
 S = OrderStatus
@@ -64,6 +64,8 @@ def transition(order: Order, to: OrderStatus, *, reason: str, actor: str = "syst
         _add_sold(session, order, +1)
     elif current == S.CONFIRMED:
         _add_sold(session, order, -1)
+    if current in (*HOLDING_STATUSES, S.CONFIRMED) and to in (S.EXPIRED, S.CANCELLED, S.REFUNDED):
+        note_tickets_freed(session, [item.ticket_type_id for item in order.items])
     session.add(
         OrderEvent(order=order, from_status=current.value if current else None, to_status=to.value,
                    reason=reason[:255], actor=actor[:120], at=clock_now())
@@ -73,10 +75,16 @@ def transition(order: Order, to: OrderStatus, *, reason: str, actor: str = "syst
     return True
 
 
+def note(order: Order, *, reason: str, actor: str) -> None:
+    """Audit a change to a hold that keeps its status (a renewal), like a transition's."""
+    object_session(order).add(OrderEvent(order=order, from_status=order.status.value, to_status=order.status.value,
+                                         reason=reason[:255], actor=actor[:120], at=clock_now()))
+
+
 def _message_for(order: Order, current: OrderStatus | None, to: OrderStatus) -> ObligationKind | None:
     """Every hold, sale and refund is told to the buyer, whichever path made it."""
     if to == S.RESERVED:
-        return ObligationKind.EMAIL_HOLD_PLACED
+        return ObligationKind.EMAIL_OFFER if order.waitlist_entry_id else ObligationKind.EMAIL_HOLD_PLACED
     if to == S.CONFIRMED:
         # On time: the hold was still live (the caller holds the locks; now is read after them).
         return ObligationKind.EMAIL_PAID if holds_at(order, clock_now()) else ObligationKind.EMAIL_LATE_PAID

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from ..domain import capacity
+from ..domain import capacity, renewals
 from ..domain.capacity import Availability
 from ..domain.clock import now as clock_now
 from ..domain.holds import holds_clause
@@ -42,8 +42,8 @@ def for_display(event_id: int, *, at: datetime | None = None,
 def _from_rows(rows: list, mine: Mapping[int, int]) -> dict[int, Availability]:
     return {
         tt_id: Availability(tt_id, cap, sold, held, mine.get(tt_id, 0),
-                            datetime.fromisoformat(release) if release else None)
-        for tt_id, cap, sold, held, release in rows
+                            datetime.fromisoformat(release) if release else None, waiting, people)
+        for tt_id, cap, sold, held, release, waiting, people in rows
     }
 
 
@@ -61,13 +61,25 @@ def refuse_early(event_id: int, wanted: Mapping[int, int], at: datetime) -> None
         raise refused
 
 
+def note_turned_away(ticket_type_id: int | None, at: datetime | None = None) -> None:
+    """Remember that a buyer just found ``ticket_type_id`` all reserved: for the renewal
+    window, holders of it may not renew (renewing would keep tickets from them)."""
+    if ticket_type_id is not None:
+        availability_cache.note_turned_away(ticket_type_id, at or clock_now(), renewals.WINDOW.total_seconds())
+
+
+def turned_away_recently(ticket_type_ids, at: datetime) -> bool:
+    return availability_cache.turned_away_since(ticket_type_ids, at - renewals.WINDOW)
+
+
 def _cacheable_figures(event_id: int, at: datetime) -> tuple[list, datetime]:
     """The event-wide figures as JSON rows, true until the first live hold lapses."""
     found = figures(event_id, at=at).values()
     valid_until = min([at + timedelta(seconds=availability_cache.lifetime_seconds()),
                        *(f.next_release_at for f in found if f.next_release_at)])
     rows = [[f.ticket_type_id, f.capacity, f.sold, f.held,
-             f.next_release_at.isoformat() if f.next_release_at else None] for f in found]
+             f.next_release_at.isoformat() if f.next_release_at else None, f.waiting, f.waiting_people]
+            for f in found]
     return rows, valid_until
 
 

@@ -142,6 +142,32 @@ def store_named(kind: str, name: str, event_id: int, generation_before: int | No
         _store(f"{PREFIX}{kind}:{name}", {**_entry(generation_before, at, valid_until, payload), "event_id": event_id})
 
 
+# --- buyers turned away ("all reserved"), which holders' renewals must not outlast ---
+
+def _turned_away_key(ticket_type_id: int) -> str:
+    return f"{PREFIX}turned_away:{ticket_type_id}"
+
+
+def note_turned_away(ticket_type_id: int, at: datetime, remember_seconds: float) -> None:
+    """A buyer was refused ``ticket_type_id`` because all of it is reserved, at ``at``."""
+    try:
+        connection().set(_turned_away_key(ticket_type_id), at.isoformat(), ex=int(remember_seconds) + 60)
+    except RedisError as error:
+        _warn(error)
+
+
+def turned_away_since(ticket_type_ids, since: datetime) -> bool:
+    """Was a buyer refused one of these as all reserved at or after ``since`` (the clock decides,
+    Redis's expiry only collects garbage)? Redis down: not known, so no."""
+    try:
+        seen = connection().mget([_turned_away_key(tt_id) for tt_id in ticket_type_ids])
+    except RedisError as error:
+        _warn(error)
+        return False
+    return any(value and datetime.fromisoformat(value.decode() if isinstance(value, bytes) else value) >= since
+               for value in seen)
+
+
 # --- invalidation: after commit, once per transaction -------------------------
 
 def _invalidate(session: Session) -> None:

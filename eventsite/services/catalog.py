@@ -14,9 +14,16 @@ from ..infra.transactions import write_transaction
 
 EVENT_FIELDS = ("title", "slug", "timezone", "venue", "description", "starts_at", "ends_at", "hold_minutes",
                 "pending_payment_hours", "max_holds_per_client", "release_cooldown_seconds", "currency", "locale",
-                "published")
+                "published", "offer_minutes", "waitlist_partial_offers", "renewal_minutes", "max_renewals")
 TICKET_TYPE_FIELDS = ("name", "price", "capacity", "per_order_limit", "sales_start", "sales_end")
 SALES_WINDOW = ("sales_start", "sales_end")
+# The waiting list's and renewals' settings: field -> (least, most, message). The form checks them
+# field by field; the service again, for any other caller (the table's CHECKs are the last line).
+EVENT_RANGES = {
+    "offer_minutes": (1, 1440, "An offer to the waiting list lasts between 1 and 1440 minutes."),
+    "renewal_minutes": (1, 60, "A renewal adds between 1 and 60 minutes."),
+    "max_renewals": (0, 100, "Between 0 (no renewals) and 100 renewals per hold."),
+}
 
 
 def _check_slug_free(slug: str, event_id: int | None) -> None:
@@ -42,7 +49,15 @@ def _check_zone_change(event: Event, tz: str) -> None:
                                      "change it first.", field="timezone")
 
 
+def _check_ranges(values: dict[str, Any]) -> None:
+    for field, (least, most, message) in EVENT_RANGES.items():
+        value = values[field]
+        if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= most:
+            raise InvalidRequest(message, field=field)
+
+
 def create_event(organizer_id: int, values: dict[str, Any]) -> Event:
+    _check_ranges(values)
     _check_shown(values, ("starts_at", "ends_at"), values["timezone"])
     with write_transaction():
         _check_slug_free(values["slug"], None)
@@ -53,6 +68,7 @@ def create_event(organizer_id: int, values: dict[str, Any]) -> Event:
 
 def update_event(event: Event, values: dict[str, Any]) -> Event:
     event_id = event.id
+    _check_ranges(values)
     with write_transaction():
         event = locks.event(db.session, event_id)
         _check_slug_free(values["slug"], event_id)

@@ -14,7 +14,7 @@ from flask import current_app, render_template
 
 from ..domain.clock import now
 from ..domain.holds import effective_status, holds_at
-from ..domain.models import Obligation, ObligationKind, Order, OrderStatus
+from ..domain.models import Obligation, ObligationKind, Order, OrderStatus, WaitlistStatus
 from ..domain.obligations import promise_message
 from ..gateways import mail
 from ..infra.db import db
@@ -31,10 +31,15 @@ SUBJECTS = {
     K.EMAIL_FIND_TICKETS: "Your orders at eventsite",
     K.EMAIL_SIGNUP_WELCOME: "Your organizer account at eventsite is ready",
     K.EMAIL_SIGNUP_EXISTING: "Someone tried to sign up at eventsite with your address",
+    K.EMAIL_WAITLIST_JOINED: "You are on the waiting list for {title}",
+    K.EMAIL_OFFER: "Tickets came back for you: {title}",
+    K.EMAIL_WAITLIST_CLOSED: "The waiting list for {title} has closed",
 }
 # Messages to an organizer's address about their account (no order): the dashboard's login link.
 _ACCOUNT_MESSAGES = (K.EMAIL_SIGNUP_WELCOME, K.EMAIL_SIGNUP_EXISTING)
 _TICKETS_SENT = (K.EMAIL_PAID, K.EMAIL_LATE_PAID)
+# Messages about a place on a waiting list, sent while the place is still as they say.
+_PLACE_MESSAGES = {K.EMAIL_WAITLIST_JOINED: WaitlistStatus.WAITING, K.EMAIL_WAITLIST_CLOSED: WaitlistStatus.CLOSED}
 # Why an order was refunded, by the reason its refunding transition recorded.
 _REFUND_REASONS = {
     "refunded by the organizer": "The organizer refunded your order.",
@@ -63,6 +68,13 @@ def compose(obligation: Obligation) -> mail.Message | None:
                         order_link=lambda order: _order_link(order, at), order_label=lambda order: _label(order, at))
     if kind in _ACCOUNT_MESSAGES:
         return _message(obligation, obligation.recipient, SUBJECTS[kind], login_link=public_url("/dashboard/login"))
+    if kind in _PLACE_MESSAGES:
+        entry = obligation.waitlist_entry
+        if entry.status != _PLACE_MESSAGES[kind]:  # left, or served, since: the page tells the truth
+            return None
+        return _message(obligation, entry.email, SUBJECTS[kind].format(title=entry.event.title), entry=entry,
+                        event=entry.event, place_link=public_url(f"/w/{entry.token}"),
+                        event_link=public_url(f"/events/{entry.event.slug}"))
     order = obligation.order
     if not _still_true(kind, order, at):
         return None
@@ -73,7 +85,7 @@ def compose(obligation: Obligation) -> mail.Message | None:
 
 
 def _still_true(kind: ObligationKind, order: Order, at) -> bool:
-    if kind == K.EMAIL_HOLD_PLACED:
+    if kind in (K.EMAIL_HOLD_PLACED, K.EMAIL_OFFER):
         return holds_at(order, at)
     if kind in _TICKETS_SENT:
         return order.status == OrderStatus.CONFIRMED

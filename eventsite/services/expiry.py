@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta
 
 import stripe
 from flask import current_app
@@ -16,34 +15,17 @@ from sqlalchemy import not_, or_, select
 
 from ..domain import locks
 from ..domain.clock import now
-from ..domain.holds import hold_ends_at, holds_at, holds_clause, lapsed_at
+from ..domain.holds import holds_at, holds_clause, lapsed_at
 from ..domain.models import HOLDING_STATUSES, Order, OrderStatus, SweepRun
 from ..domain.state_machine import bulk_transition, candidate_ids, transition
 from ..infra import metrics, queue
 from ..infra.db import db
 from ..infra.transactions import write_transaction
-from . import obligations, webhooks
+from . import obligations, waitlist, webhooks
+from .expiry_timer import schedule_expiry
 
 log = logging.getLogger(__name__)
 EXPIRY_JOB, SWEEP = "system:expiry-job", "system:sweep"
-
-
-def _whole_second_after(at: datetime) -> datetime:
-    return at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
-
-
-def schedule_expiry(order: Order, *, again: bool = False) -> None:
-    """Run ``expire_order`` at the hold's expiry (RQ's scheduler, in workers started
-    --with-scheduler). RQ keeps whole seconds, so the time is rounded up: the job
-    never runs before the instant. Without Redis only the sweep expires it, and
-    availability is right meanwhile since it never counts a lapsed hold."""
-    at = _whole_second_after(hold_ends_at(order))
-    if again:  # the job came early: a strictly later second, so a job id of its own
-        at = max(at, _whole_second_after(now())) + timedelta(seconds=1)
-    error = queue.enqueue_at(at, "eventsite.tasks.expire_order", order.id,
-                             name=f"expire-order-{order.id}-{int(at.timestamp())}")
-    if error is not None:
-        log.warning("Redis unavailable (%s); order %s will be expired by the sweep", error, order.id)
 
 
 def ensure_sweep() -> bool:
@@ -101,13 +83,14 @@ def sweep(batch_size: int | None = None) -> int:
         total += len(ids)
         if len(ids) < batch:
             break
+    offered = waitlist.serve_all()
     obligations.work_due(batch)
     with write_transaction():
         db.session.add(SweepRun(started_at=at, finished_at=now(), expired=total))
     metrics.SWEEP_RUNS.inc()
     metrics.SWEEP_EXPIRED.inc(total)
     metrics.SWEEP_SECONDS.observe(time.monotonic() - started)
-    log.info("sweep expired %d lapsed holds", total)
+    log.info("sweep expired %d lapsed holds and made %d waiting-list offers", total, offered)
     return total
 
 

@@ -22,7 +22,7 @@ from ..infra import metrics
 from ..infra.db import db
 from ..infra.transactions import write_transaction
 from ..readmodels import availability, lookups
-from . import expiry
+from . import expiry_timer
 
 MAX_CLIENT_ADDRESS = 45  # orders.client_address
 
@@ -42,8 +42,24 @@ def reserve(slug: str, quantities: Mapping[int, int], email: str, *, client_addr
     """
     client_address = client_address[:MAX_CLIENT_ADDRESS] if client_address else None  # an IPv6 zone id may be longer
     with metrics.RESERVE_SECONDS.time():
-        order = _reserve(slug, quantities, email, client_address, at or clock_now())
+        try:
+            order = _reserve(slug, quantities, email, client_address, at or clock_now())
+        except AllReserved as refused:  # someone is waiting for tickets that holders might renew
+            availability.note_turned_away(refused.ticket_type_id)
+            raise
     metrics.HOLDS_PLACED.inc()
+    return order
+
+
+def new_hold(event: Event, email: str, wanted: Mapping[int, int], at: datetime, *, minutes: int,
+             client_address: str | None = None) -> Order:
+    """A new order holding ``wanted`` ({ticket type id: quantity}) for ``minutes`` from ``at``, at
+    the event's prices; the caller adds it, makes it reserved and rechecks under the locks."""
+    prices = {tt.id: tt.price for tt in event.ticket_types}
+    order = Order(event_id=event.id, email=email, client_address=client_address, currency=event.currency,
+                  expires_at=at + timedelta(minutes=minutes), created_at=at, updated_at=at)
+    order.items = [OrderItem(ticket_type_id=tt_id, quantity=qty, unit_price=prices[tt_id])
+                   for tt_id, qty in sorted(wanted.items())]
     return order
 
 
@@ -55,11 +71,7 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, client_addres
     availability.refuse_early(event.id, wanted, at)
     if inspect(event).transient:  # the shared copy only refuses: reserve on the event as stored
         event = lookups.published(Event.id == event.id)
-    prices = {tt.id: tt.price for tt in event.ticket_types}
-    order = Order(event_id=event.id, email=email, client_address=client_address, currency=event.currency,
-                  expires_at=at + timedelta(minutes=event.hold_minutes), created_at=at, updated_at=at)
-    order.items = [OrderItem(ticket_type_id=tt_id, quantity=qty, unit_price=prices[tt_id])
-                   for tt_id, qty in sorted(wanted.items())]
+    order = new_hold(event, email, wanted, at, minutes=event.hold_minutes, client_address=client_address)
     # The order, its items and the event stay loaded past the commit: the caller
     # shows them, and they are exactly what was committed.
     try:
@@ -83,7 +95,7 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, client_addres
         # buyers are refused without a lock (the fast path kept an outdated entry).
         availability.for_display(event.id, at=at)
         raise
-    expiry.schedule_expiry(order)
+    expiry_timer.schedule_expiry(order)
     return order
 
 

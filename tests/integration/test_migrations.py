@@ -14,7 +14,7 @@ from eventsite.domain.models import Base, UTCDateTime
 from eventsite.infra.db import db
 
 TABLES = {"organizers", "events", "ticket_types", "orders", "order_items", "order_events", "webhook_events",
-          "obligations", "payment_anomalies", "sweep_runs", "checkins"}
+          "obligations", "payment_anomalies", "sweep_runs", "checkins", "waitlist_entries"}
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import pytest
 from invariants import row_counts
 from sqlalchemy import func, select
 
+from eventsite import create_app
 from eventsite.infra.db import db
 from eventsite.services import accounts
 
@@ -43,3 +44,25 @@ def organizer_token(app):
         return {"Authorization": f"Bearer {token}"}
 
     return issue
+
+
+@pytest.fixture
+def limited(app):
+    """``limited(**config)``: a second app on the same database, Redis and mail server with rate
+    limits on as in production (the suite's app has them off), reset and closed after the test."""
+    made = []
+
+    def make(**config):
+        shared = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "MAIL_PORT")
+        second = create_app({**{key: app.config[key] for key in shared},
+                             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0},
+                             "RATELIMIT_ENABLED": True, **config})
+        second.extensions["limiter"].reset()
+        made.append(second)
+        return second
+
+    yield make
+    for second in made:
+        second.extensions["limiter"].reset()
+        with second.app_context():
+            db.engine.dispose()

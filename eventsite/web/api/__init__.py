@@ -1,4 +1,5 @@
-"""Public JSON API under /api/v1: events, availability, reservations, organizer figures, check-ins at the door."""
+"""Public JSON API under /api/v1: events, availability, reservations (and their renewal), waiting lists,
+organizer figures, check-ins at the door."""
 from flask import Blueprint
 from werkzeug.routing import BaseConverter
 

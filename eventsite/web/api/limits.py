@@ -1,11 +1,13 @@
-"""Rate limit on reservation creation, per client: the budget the shop's form spends too."""
+"""Rate limit on placing holds and joining waiting lists, per client: the budget the shop's forms spend too."""
 from __future__ import annotations
 
 from flask import Flask
 
 from ..ratelimit import reservation_limit, retry_after
 
-LIMITED_ENDPOINT = "api.create_reservation"
+# Joining a line spends the reservation budget: otherwise a client turned away could
+# fill a line with addresses as fast as it once tried to hold tickets.
+LIMITED_ENDPOINTS = ("api.create_reservation", "api.join_waitlist")
 __all__ = ["init_app", "retry_after"]
 
 
@@ -17,4 +19,5 @@ def _spends_budget(response) -> bool:
 
 def init_app(app: Flask) -> None:
     limit = reservation_limit(app, deduct_when=_spends_budget)
-    app.view_functions[LIMITED_ENDPOINT] = limit(app.view_functions[LIMITED_ENDPOINT])
+    for endpoint in LIMITED_ENDPOINTS:
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])

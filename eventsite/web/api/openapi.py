@@ -5,6 +5,7 @@ routes and fuzz the running app against it with schemathesis.
 """
 from __future__ import annotations
 
+from ...domain import waitlist
 from ...domain.models import OrderStatus
 from ...domain.rules import CONTROL_CHARACTER_CLASS, EMAIL_PATTERN
 from ...services.checkin import MAX_CODE_LENGTH, MAX_DEVICE_LENGTH, Outcome
@@ -55,6 +56,7 @@ def path_param(name: str, description: str, **extra) -> dict:
 
 SLUG = path_param("slug", "The event's public slug.", example="demo-night")
 TOKEN = path_param("token", "The reservation's unguessable token (returned when reserving).")
+PLACE_TOKEN = path_param("token", "The place's unguessable token (returned when joining, and in the email sent then).")
 RETRY_AFTER = header("Seconds until trying again may succeed.", schema={"type": "string", "pattern": "^[0-9]+$"})
 
 NOT_FOUND = error("No such resource (or not yours).")
@@ -62,6 +64,9 @@ INVALID = error("Invalid input; `fields` has one message per bad field.")
 UNAUTHORIZED = error("Missing or invalid organizer token.",
                      {"WWW-Authenticate": header("The Bearer scheme.", required=True)})
 CONFLICT = error("The reservation is not in a state that allows this (`hold_expired`, `not_reserved`, `conflict`).")
+RENEWAL_REFUSED = error("Nothing was changed: `not_renewable` (not in the hold's last minutes, renewed as often as "
+                        "the organizer allows, or other buyers are waiting for these tickets: pay now to keep "
+                        "them), `hold_expired` or `not_reserved` (payment has started).")
 
 RESERVATION_STATUSES = ["held", "expired", "released", "confirmed", "refunded"]
 PAYMENT_STATES = ["none", "awaiting_payment", "pending", "paid", "failed", "refunded"]
@@ -72,15 +77,23 @@ FIGURES = dict(
     capacity=COUNT, sold=COUNT, held=COUNT, available=COUNT,
     next_release_at={**TIME_OR_NULL, "description": "Earliest expiry among live holds: when tickets may come back."},
 )
+LINE = dict(
+    waiting_list={"type": "string", "enum": list(waitlist.STATES),
+                  "description": "`open`: anyone may join the waiting list while no (or too few) tickets are "
+                  "available; `paused`, `closed`: nobody can join now."},
+    waiting={**COUNT, "description": "People on the waiting list."},
+    promised={**COUNT, "description": "Tickets that came back and go to the waiting list first: not in `available`."},
+)
+PLACE_STATES = ["waiting", "offered", "bought", "offer_lapsed", "left", "closed"]
 
 SCHEMAS = {
     "Error": obj(error=obj(
         {"retry_after": {"type": "integer", "minimum": 1,
                          "description": "With `all_reserved`: seconds until the earliest hold lapses."},
          "retry_at": TIME},
-        code={**STR, "description": "Machine-readable: not_found, invalid, sold_out, all_reserved, sales_closed, "
-              "hold_expired, not_reserved, conflict, unauthorized, too_many_requests, method_not_allowed, busy, "
-              "unavailable, ..."},
+        code={**STR, "description": "Machine-readable: not_found, invalid, sold_out, all_reserved, waiting_list, "
+              "sales_closed, hold_expired, not_reserved, not_renewable, already_waiting, conflict, unauthorized, "
+              "too_many_requests, method_not_allowed, busy, unavailable, ..."},
         message={**STR, "description": "For people."},
         fields={"type": "object", "additionalProperties": STR,
                 "description": "Field path (e.g. `items[0].quantity`) to message."},
@@ -90,19 +103,19 @@ SCHEMAS = {
         id=INT, name=STR, price={**COUNT, "description": "In the minor unit of its currency (ISO 4217: "
                                   "cents for EUR, yen for JPY, fils for KWD)."},
         currency={**STR, "description": "The event's currency (ISO 4217)."},
-        per_order_limit=INT, sales_start=TIME_OR_NULL, sales_end=TIME_OR_NULL, on_sale=BOOL, **FIGURES,
+        per_order_limit=INT, sales_start=TIME_OR_NULL, sales_end=TIME_OR_NULL, on_sale=BOOL, **FIGURES, **LINE,
     ),
     "Event": obj(
         slug=STR, title=STR, description=STR, venue=STR, timezone=STR, starts_at=TIME, ends_at=TIME_OR_NULL,
         hold_minutes=INT, currency={**STR, "description": "Every price of the event is in it (ISO 4217)."},
         ticket_types={"type": "array", "items": ref("TicketType")},
-        links=obj(self=ref("Link"), availability=ref("Link"), reserve=ref("Link")),
+        links=obj(self=ref("Link"), availability=ref("Link"), reserve=ref("Link"), join_waitlist=ref("Link")),
     ),
     "EventList": obj(events={"type": "array", "items": ref("Event")}),
     "OrganizerEventList": obj(events={"type": "array", "items": {
         "allOf": [ref("Event"), obj(published=BOOL)]}}),
     "Availability": obj(slug=STR, ticket_types={"type": "array", "items": obj(
-        {"held_by_you": COUNT, "held_by_others": COUNT}, id=INT, on_sale=BOOL, **FIGURES)}),
+        {"held_by_you": COUNT, "held_by_others": COUNT}, id=INT, on_sale=BOOL, **FIGURES, **LINE)}),
     "ReservationRequest": {
         **obj(email=EMAIL, items={
             "type": "array", "minItems": 1, "maxItems": MAX_ITEMS,
@@ -129,9 +142,43 @@ SCHEMAS = {
     ),
     "Reservation": {"allOf": [ref("Order"), obj(
         token=STR, event=obj(slug=STR, title=STR),
-        # checkout and release only while the hold is live: what cannot be done is not offered.
-        links=obj({"checkout": ref("Link"), "release": ref("Link")}, self=ref("Link")),
+        renewals={**COUNT, "description": "Times the hold was renewed."},
+        renewals_left={**COUNT, "description": "Renewals the organizer still allows."},
+        renewable={**BOOL, "description": "In the hold's last minutes with renewals left: offer the buyer more "
+                   "time (the renewal is still refused while others wait for these tickets)."},
+        # checkout and release only while the hold is live, renew only while renewable:
+        # what cannot be done is not offered.
+        links=obj({"checkout": ref("Link"), "release": ref("Link"), "renew": ref("Link")}, self=ref("Link")),
     )]},
+    "WaitlistRequest": {
+        **obj(ticket_type_id={"type": "integer", "minimum": 1, "maximum": MAX_ID, "examples": [1]},
+              quantity={"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                        "description": "At most the ticket type's per_order_limit."},
+              email=EMAIL),
+        "additionalProperties": False,
+    },
+    "Place": obj(
+        token=STR, event=obj(slug=STR, title=STR), ticket_type_id=INT, ticket_type_name=STR, email=STR,
+        quantity={**COUNT, "description": "Tickets asked for."}, created_at=TIME,
+        state={"type": "string", "enum": PLACE_STATES,
+               "description": "`waiting` in line; `offered`: tickets are held for you (see `offer`), pay before "
+               "`offer.expires_at`; `bought`; `offer_lapsed`: the offer was not taken (or was released); "
+               "`left` the line; `closed`: the organizer closed the line."},
+        position={"type": ["integer", "null"], "minimum": 1, "description": "1 at the head of the line; null once "
+                  "the place no longer waits."},
+        people_waiting={**COUNT, "description": "People waiting for this ticket type, you included."},
+        held_by_others={**COUNT, "description": "Tickets of this type held by other buyers now."},
+        next_release_at={**TIME_OR_NULL, "description": "The earliest live hold's expiry: when tickets may "
+                         "come back to the line."},
+        offer={"oneOf": [{"type": "null"}, obj(
+            token={**STR, "description": "The offer's reservation token: pay and release it as any reservation."},
+            quantity=COUNT, reservation_status={"type": "string", "enum": RESERVATION_STATUSES},
+            expires_at=TIME,
+            seconds_left={**COUNT, "description": "Seconds left to pay (0 unless the offer is live)."},
+            links=obj(reservation=ref("Link"), page=ref("Link")),
+        )], "description": "The hold offered to this place, once there is one."},
+        links=obj({"leave": ref("Link")}, self=ref("Link"), page=ref("Link")),
+    ),
     "OrganizerOrder": {"allOf": [ref("Order"), obj(id=INT, anomalies={
         "type": "array", "description": "Signed payment events that did not match the order; none confirmed it.",
         "items": obj(kind=STR, detail=STR, session_id=STR, at=TIME, refunded=BOOL)})]},
@@ -170,6 +217,11 @@ RESERVATION_LINKS = {
     "GetReservation": {"operationId": "getReservation", "parameters": {"token": "$response.body#/token"}},
     "ReleaseReservation": {"operationId": "releaseReservation", "parameters": {"token": "$response.body#/token"}},
     "StartCheckout": {"operationId": "startCheckout", "parameters": {"token": "$response.body#/token"}},
+    "RenewReservation": {"operationId": "renewReservation", "parameters": {"token": "$response.body#/token"}},
+}
+PLACE_LINKS = {
+    "GetPlace": {"operationId": "getPlace", "parameters": {"token": "$response.body#/token"}},
+    "LeaveWaitlist": {"operationId": "leaveWaitlist", "parameters": {"token": "$response.body#/token"}},
 }
 
 
@@ -177,6 +229,13 @@ def reservation_response(description: str, links: bool = False, **headers) -> di
     response = json_response(description, ref("Reservation"), headers or None)
     if links:
         response["links"] = RESERVATION_LINKS
+    return response
+
+
+def place_response(description: str, links: bool = False, **headers) -> dict:
+    response = json_response(description, ref("Place"), headers or None)
+    if links:
+        response["links"] = PLACE_LINKS
     return response
 
 
@@ -230,8 +289,9 @@ PATHS = {
                                         Location=header("The reservation's URL.", required=True)),
             "404": NOT_FOUND,
             "409": error("Not enough tickets: `sold_out`, `all_reserved` (with `retry_after`; some may come "
-                         "back when holds lapse) or `sales_closed`; or `already_reserved`: this email has a live "
-                         "hold on the event (one per buyer; its link is in the email sent when it was placed).",
+                         "back when holds lapse), `waiting_list` (tickets that came back go to the people on the "
+                         "waiting list first: join it) or `sales_closed`; or `already_reserved`: this email has a "
+                         "live hold on the event (one per buyer; its link is in the email sent when it was placed).",
                          {"Retry-After": RETRY_AFTER}),
             "422": INVALID,
             "429": error("Too many reservations from this client: `too_many_requests` (the rate limit, shared "
@@ -264,6 +324,49 @@ PATHS = {
             "404": NOT_FOUND, "409": CONFLICT,
         },
     }},
+    "/reservations/{token}/renewal": {"post": {
+        "operationId": "renewReservation",
+        "summary": "More time: in the hold's last minutes (when `renewable`), add the event's renewal length.",
+        "parameters": [TOKEN],
+        "responses": {"200": reservation_response("Renewed; `expires_at` is the new end of the hold."),
+                      "404": NOT_FOUND, "409": RENEWAL_REFUSED},
+    }},
+    "/events/{slug}/waitlist": {"post": {
+        "operationId": "joinWaitlist",
+        "summary": "Wait in line for a ticket type that shows too few tickets available; tickets that come back "
+                   "are offered in line order as a hold (emailed). Rate limited with reservations.",
+        "parameters": [SLUG],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": ref("WaitlistRequest"),
+            "example": {"ticket_type_id": 1, "quantity": 1, "email": "buyer@example.com"},
+        }}},
+        "responses": {
+            "201": place_response("In line; the link to the place is emailed too.", links=True,
+                                  Location=header("The place's URL.", required=True)),
+            "404": error("No such event, or `ticket_type_id` is not one of its ticket types."),
+            "409": error("Not joined: `already_waiting` (this email is in this line already), `sales_closed`, "
+                         "or `conflict` (enough tickets are available: reserve them instead; or the line is "
+                         "paused or closed)."),
+            "422": INVALID,
+            "429": error("Too many reservations and joins from this client: `too_many_requests` (the budget "
+                         "is shared with reserving).", {"Retry-After": {**RETRY_AFTER, "required": True}}),
+        },
+    }},
+    "/waitlist/{token}": {
+        "get": {
+            "operationId": "getPlace", "summary": "Position in line, what others hold, and the offer; poll this.",
+            "parameters": [PLACE_TOKEN],
+            "responses": {"200": place_response("The place."), "404": NOT_FOUND},
+        },
+        "delete": {
+            "operationId": "leaveWaitlist", "summary": "Leave the line.",
+            "parameters": [PLACE_TOKEN],
+            "responses": {"200": place_response("Left (also when it already had; a closed line stays closed)."),
+                          "404": NOT_FOUND,
+                          "409": error("`conflict`: the place has its offer already: pay for it, or release "
+                                       "the reservation.")},
+        },
+    },
     "/organizer/events": {"get": organizer({
         "operationId": "listOrganizerEvents", "summary": "The token's organizer's events, published or not.",
         "responses": {"200": json_response("Events.", ref("OrganizerEventList"))},
@@ -324,7 +427,8 @@ DOCUMENT = {
     "info": {
         "title": "eventsite API",
         "version": "1.0.0",
-        "description": "Reserve tickets, watch the hold's countdown, pay and release. Errors are always "
+        "description": "Reserve tickets, watch the hold's countdown, renew it, pay and release; wait in line for "
+                       "tickets that come back. Errors are always "
                        '`{"error": {"code", "message", "fields"}}`. Amounts are integers in minor units.',
     },
     "servers": [{"url": "/api/v1"}],

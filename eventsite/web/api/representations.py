@@ -9,6 +9,8 @@ from ...domain.capacity import Availability
 from ...domain.formatting import seconds_until
 from ...domain.holds import effective_status, holds_at
 from ...domain.models import Event, Order, OrderStatus, TicketType
+from ...domain.renewals import offer_window
+from ...readmodels.waitlist_places import Place
 from ...services.checkin import ScanResult
 
 
@@ -23,11 +25,16 @@ def figures(f: Availability) -> dict:
     }
 
 
+def line(tt: TicketType, f: Availability) -> dict:
+    """The waiting list as the public sees it: whether one may join, and how many stand in it."""
+    return {"waiting_list": tt.waitlist, "waiting": f.waiting_people, "promised": f.promised}
+
+
 def ticket_type(tt: TicketType, f: Availability, at: datetime) -> dict:
     return {
         "id": tt.id, "name": tt.name, "price": tt.price, "currency": tt.currency,
         "per_order_limit": tt.per_order_limit, "sales_start": iso(tt.sales_start),
-        "sales_end": iso(tt.sales_end), "on_sale": tt.on_sale(at), **figures(f),
+        "sales_end": iso(tt.sales_end), "on_sale": tt.on_sale(at), **figures(f), **line(tt, f),
     }
 
 
@@ -41,6 +48,7 @@ def event(ev: Event, availability: dict[int, Availability], at: datetime) -> dic
             "self": _link("api.get_event", "GET", slug=ev.slug),
             "availability": _link("api.get_availability", "GET", slug=ev.slug),
             "reserve": _link("api.create_reservation", "POST", slug=ev.slug),
+            "join_waitlist": _link("api.join_waitlist", "POST", slug=ev.slug),
         },
     }
 
@@ -50,7 +58,7 @@ def availability(ev: Event, figures_by_type: dict[int, Availability], at: dateti
     types = []
     for tt in ev.ticket_types:
         f = figures_by_type[tt.id]
-        row = {"id": tt.id, "on_sale": tt.on_sale(at), **figures(f)}
+        row = {"id": tt.id, "on_sale": tt.on_sale(at), **figures(f), **line(tt, f)}
         if viewer:
             row |= {"held_by_you": f.held_by_you, "held_by_others": f.held_by_others}
         types.append(row)
@@ -107,16 +115,59 @@ def order(o: Order, at: datetime) -> dict:
 
 def reservation(o: Order, at: datetime) -> dict:
     """The buyer's view, reachable only through its token."""
+    renewable = offer_window(at, o)
     return {
         "token": o.token,
         "event": {"slug": o.event.slug, "title": o.event.title},
         **order(o, at),
+        "renewals": o.renewals,
+        "renewals_left": max(0, o.event.max_renewals - o.renewals),
+        "renewable": renewable,
         "links": {
             "self": _link("api.get_reservation", "GET", token=o.token),
             # Offered only while the hold is live: a released, lapsed or paid order can do neither.
             **({"checkout": _link("api.start_checkout", "POST", token=o.token),
                 "release": _link("api.release_reservation", "DELETE", token=o.token)} if holds_at(o, at) else {}),
+            **({"renew": _link("api.renew_reservation", "POST", token=o.token)} if renewable else {}),
         },
+    }
+
+
+def place(p: Place) -> dict:
+    """A place on a waiting list, as its holder (whoever has the token) sees it."""
+    entry, offer = p.entry, p.offer
+    own_hold = offer.quantity if offer and holds_at(offer, p.at) else 0
+    return {
+        "token": entry.token,
+        "event": {"slug": entry.event.slug, "title": entry.event.title},
+        "ticket_type_id": entry.ticket_type_id,
+        "ticket_type_name": entry.ticket_type.name,
+        "email": entry.email,
+        "quantity": entry.quantity,
+        "created_at": iso(entry.created_at),
+        "state": p.state,
+        "position": p.position,
+        "people_waiting": p.figure.waiting_people,
+        # The figures are the public's: a live offer is this holder's own hold, not another's.
+        "held_by_others": max(0, p.figure.held - own_hold),
+        "next_release_at": iso(p.figure.next_release_at),
+        "offer": _offer(offer, p.at) if offer else None,
+        "links": {
+            "self": _link("api.get_place", "GET", token=entry.token),
+            "page": _link("shop.waiting", "GET", token=entry.token),  # the buyer's waiting page
+            **({"leave": _link("api.leave_waitlist", "DELETE", token=entry.token)} if p.state == "waiting" else {}),
+        },
+    }
+
+
+def _offer(offer: Order, at: datetime) -> dict:
+    """The hold a place was offered: a reservation like any other, paid through its token."""
+    return {
+        "token": offer.token, "quantity": offer.quantity, "reservation_status": reservation_status(offer, at),
+        "expires_at": iso(offer.expires_at),
+        "seconds_left": seconds_until(offer.expires_at, at) if holds_at(offer, at) else 0,
+        "links": {"reservation": _link("api.get_reservation", "GET", token=offer.token),
+                  "page": _link("shop.reservation", "GET", token=offer.token)},
     }
 
 

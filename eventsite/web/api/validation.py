@@ -79,16 +79,7 @@ def reservation_request(body: Any) -> tuple[str, dict[int, int]]:
         raise InvalidInput({"body": "Send a JSON object with email and items."})
     fields: dict[str, str] = {}
     _unknown(body, {"email", "items"}, "", fields)
-    email = body.get("email")
-    if email is None:
-        fields["email"] = "Required."
-    elif not isinstance(email, str):
-        fields["email"] = "Must be a string."
-    else:
-        try:
-            email = email_address(email)  # trimmed and normalized, as every entry point stores it
-        except InvalidRequest as error:
-            fields["email"] = error.message
+    email = _email(body.get("email"), fields)
     items = body.get("items")
     quantities: dict[int, int] = {}
     if items is None:
@@ -103,6 +94,38 @@ def reservation_request(body: Any) -> tuple[str, dict[int, int]]:
     if fields:
         raise InvalidInput(fields)
     return email, quantities
+
+
+def waitlist_request(body: Any) -> tuple[int, int, str]:
+    """``{"ticket_type_id", "quantity", "email"}`` -> (ticket_type_id, quantity, email)."""
+    if not isinstance(body, dict):
+        raise InvalidInput({"body": "Send a JSON object with ticket_type_id, quantity and email."})
+    fields: dict[str, str] = {}
+    _unknown(body, {"ticket_type_id", "quantity", "email"}, "", fields)
+    email = _email(body.get("email"), fields)
+    tt_id, quantity = _whole(body.get("ticket_type_id")), _whole(body.get("quantity"))
+    if tt_id is None or not 1 <= tt_id <= MAX_ID:
+        fields["ticket_type_id"] = "Required: a ticket type id (positive integer)."
+    # More than the per-order limit is the waiting list's rule to explain, as for reservations.
+    if quantity is None or quantity < 1:
+        fields["quantity"] = "Required: a whole number of tickets, at least 1."
+    if fields:
+        raise InvalidInput(fields)
+    return tt_id, quantity, email
+
+
+def _email(email: Any, fields: dict[str, str]) -> str | None:
+    """The email trimmed and normalized, as every entry point stores it; or a message in ``fields``."""
+    if email is None:
+        fields["email"] = "Required."
+    elif not isinstance(email, str):
+        fields["email"] = "Must be a string."
+    else:
+        try:
+            return email_address(email)
+        except InvalidRequest as error:
+            fields["email"] = error.message
+    return None
 
 
 def _item(item: Any, where: str, quantities: dict[int, int], fields: dict[str, str]) -> None:

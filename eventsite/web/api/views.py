@@ -10,10 +10,10 @@ from ...domain.clock import now
 from ...domain.errors import AlreadyReserved, TooManyRequests
 from ...domain.hoarding import ALREADY_RESERVED
 from ...domain.models import Order
-from ...readmodels import availability, availability_cache, order_lists
+from ...readmodels import availability, availability_cache, order_lists, waitlist_places
 from ...readmodels.lookups import order_by_token, owned_event_by_slug, published_event, published_events
 from ...readmodels.organizer_figures import event_figures
-from ...services import checkin, paying, reserving
+from ...services import checkin, paying, renewing, reserving, waitlist
 from . import bp, errors, openapi, representations, validation
 from .tokens import authenticated_organizer
 
@@ -122,11 +122,46 @@ def start_checkout(token: str):
                         **{"Retry-After": "1"})
 
 
+@bp.post("/reservations/<api_segment:token>/renewal")
+def renew_reservation(token: str):
+    """More time in the hold's last minutes, unless someone waits for its tickets (409 then)."""
+    return _reservation(renewing.renew(order_by_token(token), actor="buyer:api"), 200)
+
+
 def _reservation(order: Order, status: int, **headers):
-    response = jsonify(representations.reservation(order, now()))
+    return _private(representations.reservation(order, now()), status, headers)
+
+
+def _private(body: dict, status: int, headers: dict):
+    """An answer only the token's holder may see: no cache keeps it."""
+    response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     response.headers.update(headers)
     return response, status
+
+
+# --- buyers: waiting lists ----------------------------------------------------
+
+@bp.post("/events/<api_segment:slug>/waitlist")
+def join_waitlist(slug: str):
+    ticket_type_id, quantity, email = validation.waitlist_request(request.get_json(silent=True))
+    entry = waitlist.join(slug, ticket_type_id, quantity, email, client_address=request.remote_addr)
+    return _place(entry.token, 201, Location=url_for("api.get_place", token=entry.token))
+
+
+@bp.get("/waitlist/<api_segment:token>")
+def get_place(token: str):
+    return _place(token, 200)
+
+
+@bp.delete("/waitlist/<api_segment:token>")
+def leave_waitlist(token: str):
+    """Leave the line (again: no change); a place that already has its offer is a 409."""
+    return _place(waitlist.leave(token).token, 200)
+
+
+def _place(token: str, status: int, **headers):
+    return _private(representations.place(waitlist_places.place(token)), status, headers)
 
 
 # --- organizers: bearer token, own events only --------------------------------

@@ -34,8 +34,9 @@ from wtforms.validators import (
 from ...domain import rules
 from ...domain.errors import InvalidRequest
 from ...domain.formatting import UNSHOWABLE, from_minor_units, known_timezone, minor_units, shown_in
-from ...domain.models import OrderStatus
+from ...domain.models import Event, OrderStatus
 from ...readmodels import localized
+from ...services.catalog import EVENT_RANGES
 
 LOCAL = "%Y-%m-%dT%H:%M"
 MAX_PAGE = 100_000
@@ -125,6 +126,25 @@ def _known_locale(form, field):
         raise ValidationError("Use a locale such as en, en_GB, de_DE or ja_JP.")
 
 
+def _sent_unless_absent(message: str):
+    """The page always sends this field: blank is refused with ``message``. A client that does not
+    send it at all (one older than the field) gets its default, as for the other settings."""
+    def check(form, field):
+        if not field.raw_data:
+            raise StopValidation()  # absent: the default stands
+        if not field.raw_data[0].strip():
+            field.errors[:] = []  # not also "Not a valid integer value."
+            raise StopValidation(message)
+    return check
+
+
+def _event_setting(label: str, name: str, blank: str) -> IntegerField:
+    """An event's number setting: the model's default, the catalog's range."""
+    least, most, message = EVENT_RANGES[name]
+    return IntegerField(label, default=Event.__table__.c[name].default.arg, validators=[
+        _sent_unless_absent(blank), NumberRange(min=least, max=most, message=message)])
+
+
 class EventForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200, message="At most %(max)d characters.")])
     slug = StringField("Web address (slug)", validators=[
@@ -148,6 +168,15 @@ class EventForm(FlaskForm):
     release_cooldown_seconds = IntegerField("After releasing, a buyer waits before reserving again (seconds; "
                                             "blank: no wait)", default=60, validators=[Optional(), NumberRange(
                                                 min=0, max=86_400, message="Between 0 (no wait) and 86400 seconds.")])
+    # The waiting list and renewable holds (issue 15).
+    offer_minutes = _event_setting("An offer to the waiting list holds its tickets for (minutes)", "offer_minutes",
+                                   "Enter how many minutes an offer lasts.")
+    waitlist_partial_offers = BooleanField("Offer the head of the waiting list fewer tickets than asked for "
+                                           "when that is all there is")
+    renewal_minutes = _event_setting("Each renewal of a hold adds (minutes)", "renewal_minutes",
+                                     "Enter how many minutes a renewal adds.")
+    max_renewals = _event_setting("Renewals allowed per hold (0: none)", "max_renewals",
+                                  "Enter how many renewals a hold may have (0 for none).")
     currency = StringField("Currency of its prices", default="EUR", validators=[DataRequired(), _known_currency])
     locale = StringField("Write amounts as in (locale)", default="en", validators=[DataRequired(), _known_locale])
     published = BooleanField("Published (visible in the shop)")

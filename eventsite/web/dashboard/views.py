@@ -28,14 +28,15 @@ from wtforms import SelectChoice
 from ...domain.errors import DomainError, InvalidRequest
 from ...domain.models import OrderStatus
 from ...domain.rules import normalize_email
-from ...readmodels import chart, checkins, exports, lookups, order_lists, organizer_figures
-from ...services import accounts, catalog
+from ...domain.waitlist import CLOSED
+from ...readmodels import chart, checkins, exports, lookups, order_lists, organizer_figures, waitlists
+from ...services import accounts, catalog, waitlist
 from ...services import checkin as door
 from ...services import organizer_actions as actions
 from ..extensions import htmx
 from . import bp
 from .auth import ChangePasswordForm, account_attempt_limit, login_attempt_limit, sign_in
-from .forms import CheckInForm, EventForm, LoginForm, OrderFilterForm, SignupForm, TicketTypeForm, to_utc
+from .forms import MAX_PAGE, CheckInForm, EventForm, LoginForm, OrderFilterForm, SignupForm, TicketTypeForm, to_utc
 
 PUBLIC_ENDPOINTS = {"dashboard.login", "dashboard.signup"}
 
@@ -230,7 +231,8 @@ def ticket_type_edit(event_id: int, ticket_type_id: int):
 def _live(event) -> dict:
     numbers = organizer_figures.event_figures(event)
     series = chart.series(event.id, at=numbers.at)
-    return {"event": event, "figures": numbers, "plot": chart.plot(series) if series else None}
+    return {"event": event, "figures": numbers, "plot": chart.plot(series) if series else None,
+            "waiting": waitlists.event_lines(event, at=numbers.at)}
 
 
 @bp.get("/events/<id:event_id>")
@@ -242,6 +244,47 @@ def event(event_id: int):
 def event_live(event_id: int):
     """The polled fragment: figures and chart."""
     return render_template("dashboard/_live.html", **_live(_event(event_id)))
+
+
+# --- waiting lists ---------------------------------------------------------------
+
+LINE_STATE_CHANGED = {
+    "open": "The waiting list for {name} is open: people can join it, and tickets that come back are offered "
+            "to it in line order.",
+    "paused": "The waiting list for {name} is paused: nobody can join and no offers are made until you resume "
+              "it. The people waiting keep their places, and tickets that come back stay promised to them.",
+    "closed": "The waiting list for {name} is closed: every place in it has ended (each was told by email), "
+              "and the tickets promised to it are on sale to the public.",
+}
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE):
+        raise InvalidRequest(f"A page number from 1 to {MAX_PAGE}.", field="page")
+    return int(raw)
+
+
+@bp.get("/events/<id:event_id>/ticket-types/<id:ticket_type_id>/waitlist")
+def waitlist_line(event_id: int, ticket_type_id: int):
+    """The places of one line, in the order they joined, with what became of each."""
+    event = _event(event_id)
+    ticket_type = lookups.owned_ticket_type(event, ticket_type_id)
+    page = waitlists.line_page(ticket_type, _page_number())
+    return render_template("dashboard/waitlist.html", event=event, page=page, outcomes=waitlists.OUTCOMES)
+
+
+@bp.post("/events/<id:event_id>/ticket-types/<id:ticket_type_id>/waitlist")
+def waitlist_state(event_id: int, ticket_type_id: int):
+    """Open, pause or close a line. Closing ends every place in it, so it is asked for twice."""
+    event = _event(event_id)
+    ticket_type = lookups.owned_ticket_type(event, ticket_type_id)
+    state = request.form.get("state", "")
+    if state == CLOSED and request.form.get("confirmed") != "1":
+        return render_template("dashboard/waitlist_close.html", event=event, line=waitlists.line(ticket_type))
+    waitlist.set_state(ticket_type, state)
+    flash(LINE_STATE_CHANGED[state].format(name=ticket_type.name))
+    return redirect(url_for("dashboard.event", event_id=event_id))
 
 
 # --- orders ------------------------------------------------------------------------

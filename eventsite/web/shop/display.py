@@ -10,9 +10,13 @@ from collections.abc import Mapping
 from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 
+from ...domain import waitlist
 from ...domain.capacity import Availability
 from ...domain.models import Event
 from ...readmodels import availability
+
+# No ticket for the public: the states in which buyers may join the waiting list.
+JOINABLE = ("all_reserved", "sold_out")
 
 
 @dataclass(frozen=True)
@@ -21,8 +25,8 @@ class TicketLine:
     name: str
     price: int
     currency: str
-    # "available", "all_reserved", "sold_out", "yours" (you hold the last ones),
-    # "not_yet" (sales open later) or "closed".
+    # "available", "all_reserved", "sold_out" (to the public: tickets that came back while people
+    # wait are promised to them), "yours" (you hold the last ones), "not_yet" (sales open later) or "closed".
     state: str
     available: int
     held_by_others: int
@@ -31,6 +35,9 @@ class TicketLine:
     sales_start: datetime | None
     max_qty: int  # what the picker offers: per-order limit and availability
     selected: int
+    waiting_people: int  # entries in the ticket type's waiting list
+    waitlist: str  # the line's state: open, paused or closed
+    join_max: int  # what the "Join the waiting list" picker offers: 0 while nobody may join
 
 
 def ticket_lines(event: Event, *, at: datetime, viewer_token: str | None,
@@ -48,6 +55,8 @@ def ticket_lines(event: Event, *, at: datetime, viewer_token: str | None,
             retry_at=figure.next_release_at if state == "all_reserved" else None,
             sales_start=tt.sales_start, max_qty=max_qty,
             selected=min(max(selected.get(tt.id, 0), 0), max_qty),
+            waiting_people=figure.waiting_people, waitlist=tt.waitlist,
+            join_max=tt.per_order_limit if state in JOINABLE and tt.waitlist == waitlist.OPEN else 0,
         ))
     return lines
 
@@ -57,7 +66,7 @@ def _state(tt, figure: Availability, at: datetime) -> str:
         return "not_yet" if tt.sales_start and at < tt.sales_start else "closed"
     if figure.available:
         return "available"
-    if figure.held_by_others:
+    if figure.held_by_others and not figure.waiting:  # with people waiting, what comes back is theirs
         return "all_reserved"
     return "yours" if figure.held_by_you else "sold_out"
 

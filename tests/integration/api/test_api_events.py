@@ -46,7 +46,8 @@ def test_availability_answers_304_until_the_figures_change(client, make_event, r
     etag = first.headers["ETag"]
     assert first.status_code == 200 and etag.startswith('W/"')
     assert first.json["ticket_types"] == [{"id": ga, "on_sale": True, "capacity": 5, "sold": 0, "held": 0,
-                                           "available": 5, "next_release_at": None}]
+                                           "available": 5, "next_release_at": None, "waiting_list": "open",
+                                           "waiting": 0, "promised": 0}]
 
     unchanged = client.get(f"{API}/events/rush/availability", headers={"If-None-Match": etag})
     assert unchanged.status_code == 304 and unchanged.data == b""

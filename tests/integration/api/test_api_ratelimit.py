@@ -20,19 +20,8 @@ def body() -> dict:
 
 
 @pytest.fixture
-def limited_app(app):
-    """A second app on the same database and Redis, with limits on (the suite's app has them off)."""
-    limited = create_app({
-        **{key: app.config[key] for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL")},
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0},
-        "RATELIMIT_ENABLED": True,
-        "RESERVE_RATE_LIMIT": "2/hour",
-    })
-    limited.extensions["limiter"].reset()
-    yield limited
-    limited.extensions["limiter"].reset()
-    with limited.app_context():
-        db.engine.dispose()
+def limited_app(limited):
+    return limited(RESERVE_RATE_LIMIT="2/hour")
 
 
 def test_a_client_over_the_limit_gets_429_with_retry_after(limited_app, make_event, table_counts):

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from testenv import truncate_all
 
+from eventsite.services import waitlist
 from eventsite.web.api.openapi import DOCUMENT
 
 schema = schemathesis.openapi.from_dict(DOCUMENT)
@@ -19,15 +20,18 @@ CALLS: dict[str, Counter[str]] = {"fuzz": Counter(), "stateful": Counter()}
 FIGURES = Path(__file__).parents[2] / "artifacts" / "schemathesis-figures.json"
 
 
+# Operations that also answer 422 for rules a schema cannot state (a ticket type's per-order
+# limit, another event's types), so schema-valid input is not always acceptable there.
+SEMANTIC = {"createReservation", "joinWaitlist"}
+
+
 def _validate(case, response, kind: str) -> None:
-    """The default checks; creating a reservation also answers 422 for rules a schema cannot
-    state (a ticket type's per-order limit, another event's types), so schema-valid input
-    is not always acceptable there."""
+    """The default checks, but for the acceptance of schema-valid input by SEMANTIC operations."""
     label = case.operation.label
     if case.method.upper() != case.operation.method.upper():  # an undocumented method, probed on purpose
         label += f" (probed with {case.method.upper()})"
     CALLS[kind][f"{label} -> {response.status_code}"] += 1
-    semantic = case.operation.definition.raw.get("operationId") == "createReservation"
+    semantic = case.operation.definition.raw.get("operationId") in SEMANTIC
     case.validate_response(response, excluded_checks=[positive_data_acceptance] if semantic else None)
 
 
@@ -69,18 +73,23 @@ def test_the_api_keeps_to_its_openapi_document(case, target):
     _validate(case, case.call(base_url=target.base_url, headers=target.auth), "fuzz")
 
 
-def test_a_real_reservation_through_the_documented_operations(target):
-    """Random tokens only ever meet 404s, so walk one real reservation through its
-    operations and validate each answer against the document the same way."""
-    base_url, auth = target.base_url, target.auth
+@pytest.fixture
+def call(target):
+    """Call one documented operation with the given parts, validate the answer, check its status."""
 
     def call(method: str, path: str, expected: int, **parts):
         case = schema[path][method].Case(**parts)
-        response = case.call(base_url=base_url, headers=auth)
+        response = case.call(base_url=target.base_url, headers=target.auth)
         _validate(case, response, "fuzz")
         assert response.status_code == expected, response.text
         return response
 
+    return call
+
+
+def test_a_real_reservation_through_the_documented_operations(call):
+    """Random tokens only ever meet 404s, so walk one real reservation through its
+    operations and validate each answer against the document the same way."""
     body = {"email": "buyer@example.com", "items": [{"ticket_type_id": 1, "quantity": 2}]}
     token = call("POST", "/events/{slug}/reservations", 201, path_parameters={"slug": "demo-night"},
                  body=body).json()["token"]
@@ -92,8 +101,35 @@ def test_a_real_reservation_through_the_documented_operations(target):
     call("GET", "/organizer/events/{slug}/orders", 200, path_parameters={"slug": "demo-night"},
          query={"status": "reserved"})
     call("GET", "/organizer/events/{slug}/figures", 200, path_parameters={"slug": "demo-night"})
+    call("POST", "/reservations/{token}/renewal", 409, path_parameters={"token": token})  # not_renewable yet
     call("DELETE", "/reservations/{token}", 200, path_parameters={"token": token})
     call("POST", "/reservations/{token}/checkout", 409, path_parameters={"token": token})
+
+
+def test_a_real_place_in_line_through_the_documented_operations(app, call):
+    """The same for a waiting list: the one VIP ticket is held, so buyers may join its line;
+    it comes back and is offered to the first of them, the second leaves."""
+    slug = {"slug": "demo-night"}
+
+    def join(email: str) -> str:
+        body = {"ticket_type_id": 2, "quantity": 1, "email": email}
+        return call("POST", "/events/{slug}/waitlist", 201, path_parameters=slug, body=body).json()["token"]
+
+    held = call("POST", "/events/{slug}/reservations", 201, path_parameters=slug,
+                body={"email": "holder@example.com", "items": [{"ticket_type_id": 2, "quantity": 1}]}).json()
+    first, second = join("first@example.com"), join("second@example.com")
+    call("POST", "/events/{slug}/waitlist", 409, path_parameters=slug,
+         body={"ticket_type_id": 2, "quantity": 1, "email": "first@example.com"})  # already_waiting
+    call("GET", "/waitlist/{token}", 200, path_parameters={"token": first})
+    call("DELETE", "/reservations/{token}", 200, path_parameters={"token": held["token"]})
+    call("POST", "/events/{slug}/reservations", 409, path_parameters=slug,  # promised to the line: waiting_list
+         body={"email": "public@example.com", "items": [{"ticket_type_id": 2, "quantity": 1}]})
+    call("GET", "/events/{slug}/availability", 200, path_parameters=slug)
+    with app.app_context():
+        waitlist.serve(2)  # what the job the release prompted does
+    assert call("GET", "/waitlist/{token}", 200, path_parameters={"token": first}).json()["state"] == "offered"
+    call("DELETE", "/waitlist/{token}", 409, path_parameters={"token": first})  # has its offer
+    call("DELETE", "/waitlist/{token}", 200, path_parameters={"token": second})
 
 
 def test_reservation_workflows_follow_the_documented_links(target):

@@ -37,6 +37,9 @@ ROUTES = {
     "dashboard.checkin_scan": ("POST", {"event_id": "event_id"}, 422),
     # The world has no check-in: the owner passes the access check and finds none (tests/integration/checkin).
     "dashboard.checkin_undo": ("POST", {"event_id": "event_id", "checkin_id": "paid_order_id"}, 404),
+    "dashboard.waitlist_line": ("GET", {"event_id": "event_id", "ticket_type_id": "ticket_type_ids"}, 200),
+    # The owner passes the access check and meets the input rule: no state chosen.
+    "dashboard.waitlist_state": ("POST", {"event_id": "event_id", "ticket_type_id": "ticket_type_ids"}, 422),
     "dashboard.export_orders": ("GET", {"event_id": "event_id"}, 200),
 }
 PUBLIC = {"dashboard.login", "dashboard.signup"}

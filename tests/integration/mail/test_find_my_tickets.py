@@ -68,19 +68,8 @@ def test_the_form_is_on_the_front_page_and_every_event_page(client, make_event):
 
 
 @pytest.fixture
-def limited_app(app):
-    """A second app on the same database and Redis, with limits on (the suite's app has them off)."""
-    limited = create_app({
-        **{key: app.config[key] for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "MAIL_PORT")},
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0},
-        "RATELIMIT_ENABLED": True, "WTF_CSRF_ENABLED": False,
-        "FIND_TICKETS_RATE_LIMIT": "2/hour", "FIND_TICKETS_CLIENT_RATE_LIMIT": "3/hour",
-    })
-    limited.extensions["limiter"].reset()
-    yield limited
-    limited.extensions["limiter"].reset()
-    with limited.app_context():
-        db.engine.dispose()
+def limited_app(limited):
+    return limited(WTF_CSRF_ENABLED=False, FIND_TICKETS_RATE_LIMIT="2/hour", FIND_TICKETS_CLIENT_RATE_LIMIT="3/hour")
 
 
 def _promises(app) -> int:

@@ -119,17 +119,8 @@ def test_the_operator_command_refuses_a_weak_password(app, snapshot):
 # --- guessing one account's password from many addresses -----------------------------
 
 @pytest.fixture
-def limited_app(app):
-    """A second app on the same database and Redis, with limits on (the suite's app has them off)."""
-    limited = create_app({
-        "TESTING": True, "SECRET_KEY": app.config["SECRET_KEY"], "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
-        "REDIS_URL": TEST_REDIS_URL, "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0},
-        "RATELIMIT_ENABLED": True})
-    limited.extensions["limiter"].reset()
-    yield limited
-    limited.extensions["limiter"].reset()
-    with limited.app_context():
-        db.engine.dispose()
+def limited_app(limited):
+    return limited()
 
 
 def attempt(app_, address: str, email: str, password: str = "guess"):

@@ -136,6 +136,21 @@ def test_reserve_form(app, client, world, counts):
     _reached("reserve")
 
 
+def test_join_the_waiting_list_form(app, client, world, counts, make_event):
+    _, [full] = make_event({"name": "GA", "capacity": 0, "per_order_limit": 4}, slug="full")
+    token = _page_token(client, "/events/full")
+
+    @FUZZ
+    @given(data=_fields({"ticket_type_id": str(full), "quantity": "2", "email": "fan@example.test"},
+                        ticket_type_id=st.one_of(st.just(str(world.other_ticket_type_id)), ID, TEXT),
+                        quantity=NUMBER, email=EMAIL))
+    def run(data):
+        _send(client, "POST", "/events/full/waitlist", data, token, counts)
+
+    run()
+    _reached("waitlist")
+
+
 def test_find_my_tickets_form(app, client, world, counts):
     token = _page_token(client, "/tickets")
 
@@ -170,10 +185,13 @@ def test_signup_and_login_forms(app, world, counts, path):
 EVENT_FIELDS = dict(title=TEXT, slug=st.one_of(st.from_regex(r"\A[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}\Z"), TEXT),
                     timezone=ZONE, venue=TEXT, starts_at=LOCAL_TIME, ends_at=LOCAL_TIME, description=TEXT,
                     hold_minutes=NUMBER, pending_payment_hours=NUMBER, max_holds_per_client=NUMBER,
-                    release_cooldown_seconds=NUMBER, currency=CURRENCY, locale=LOCALE, published=CHOICE)
+                    release_cooldown_seconds=NUMBER, offer_minutes=NUMBER, renewal_minutes=NUMBER,
+                    max_renewals=NUMBER, waitlist_partial_offers=CHOICE, currency=CURRENCY, locale=LOCALE,
+                    published=CHOICE)
 EVENT = {"title": "Gala", "slug": "gala", "timezone": "Europe/Berlin", "venue": "Hall",
          "starts_at": "2026-12-01T19:30", "ends_at": "2026-12-01T23:00", "hold_minutes": "10",
          "pending_payment_hours": "48", "max_holds_per_client": "4", "release_cooldown_seconds": "60",
+         "offer_minutes": "10", "renewal_minutes": "5", "max_renewals": "10", "waitlist_partial_offers": "y",
          "description": "", "currency": "EUR", "locale": "en", "published": "y"}
 TICKET = {"name": "Early", "price": "25.50", "capacity": "100", "per_order_limit": "4",
           "sales_start": "2026-11-01T09:00", "sales_end": "2026-11-30T18:00"}

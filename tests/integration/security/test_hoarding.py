@@ -56,19 +56,9 @@ def holds(app, email: str | None = None) -> list[Order]:
 
 
 @pytest.fixture
-def limited_app(app):
-    """A second app on the same database and Redis, with rate limits on as in production
-    (the suite's app has them off) and the default RESERVE_RATE_LIMIT."""
-    limited = create_app({
-        **{key: app.config[key] for key in ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "MAIL_PORT")},
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0},
-        "RATELIMIT_ENABLED": True, "WTF_CSRF_ENABLED": False,
-    })
-    limited.extensions["limiter"].reset()
-    yield limited
-    limited.extensions["limiter"].reset()
-    with limited.app_context():
-        db.engine.dispose()
+def limited_app(limited):
+    """Rate limits on, with the default RESERVE_RATE_LIMIT."""
+    return limited(WTF_CSRF_ENABLED=False)
 
 
 # --- one reservation budget per client, whichever door -----------------------------
