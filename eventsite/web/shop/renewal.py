@@ -11,7 +11,7 @@ from ...readmodels.lookups import order_by_token
 from ...services import renewing
 from ..extensions import htmx
 from . import bp
-from .views import PAYMENT_STATUSES, _reservation_context
+from .views import PAYMENT_STATUSES, reservation_context
 
 
 @bp.context_processor
@@ -35,4 +35,4 @@ def renew(token: str):
 def _answer(order: Order, status: int, **outcome):
     """htmx swaps the whole reservation (countdown, offer, dialog); a plain form gets the page."""
     template = "shop/_reservation.html" if htmx else "shop/reservation.html"
-    return make_response(render_template(template, **_reservation_context(order), **outcome), status)
+    return make_response(render_template(template, **reservation_context(order), **outcome), status)

@@ -92,11 +92,11 @@ def reserve(slug: str):
             order = reserving.reserve(slug, _quantities(request.form, strict=True),
                                       request.form.get("email", "").strip(), client_address=request.remote_addr)
     except RateLimitExceeded:
-        return _reserve_refused(slug, _too_many_attempts())
+        return reserve_refused(slug, too_many_attempts())
     except DomainError as error:
-        return _reserve_refused(slug, error)
+        return reserve_refused(slug, error)
     _remember(order)
-    return _redirect(url_for("shop.reservation", token=order.token))
+    return go_to(url_for("shop.reservation", token=order.token))
 
 
 @bp.get("/r/<token>")
@@ -105,7 +105,7 @@ def reservation(token: str):
     if order.status in PAYMENT_STATUSES:
         return redirect(_payment_page(order), 303)
     _remember(order)
-    return render_template("shop/reservation.html", **_reservation_context(order))
+    return render_template("shop/reservation.html", **reservation_context(order))
 
 
 @bp.get("/r/<token>/status")
@@ -114,8 +114,8 @@ def reservation_status(token: str):
     reservation for the expired/released panel once the server says it ended."""
     order = order_by_token(token)
     if order.status in PAYMENT_STATUSES:
-        return _redirect(_payment_page(order))
-    context = _reservation_context(order)
+        return go_to(_payment_page(order))
+    context = reservation_context(order)
     if context["live"]:
         return render_template("shop/_hold_status.html", **context)
     response = make_response(render_template("shop/_reservation.html", **context))
@@ -131,13 +131,13 @@ def release(token: str):
     except Conflict:
         pass  # it lapsed (or was paid) meanwhile: the reservation page shows what it became
     if htmx and order.status not in PAYMENT_STATUSES:
-        return render_template("shop/_reservation.html", **_reservation_context(order))
-    return _redirect(url_for("shop.reservation", token=token))
+        return render_template("shop/_reservation.html", **reservation_context(order))
+    return go_to(url_for("shop.reservation", token=token))
 
 
 # --- helpers -----------------------------------------------------------------
 
-def _reserve_refused(slug: str, error: DomainError):
+def reserve_refused(slug: str, error: DomainError):
     at = now()
     if htmx:
         response = make_response(render_template("shop/_reserve_error.html", error=error, at=at,
@@ -151,7 +151,7 @@ def _reserve_refused(slug: str, error: DomainError):
     return response
 
 
-def _too_many_attempts() -> TooManyRequests:
+def too_many_attempts() -> TooManyRequests:
     seconds = retry_after()
     return TooManyRequests(f"Too many reservation attempts from your connection; try again in {seconds} seconds.",
                            retry_at=now() + timedelta(seconds=seconds))
@@ -184,7 +184,7 @@ def _event_page(event: Event, *, error: DomainError | None = None, status: int =
     ), status
 
 
-def _reservation_context(order: Order) -> dict:
+def reservation_context(order: Order) -> dict:
     at = now()
     live = order.status == OrderStatus.RESERVED and holds_at(order, at)
     context = {"order": order, "event": order.event, "at": at, "live": live}
@@ -220,7 +220,7 @@ def _remember(order: Order) -> None:
         session[HOLDS_KEY] = {**holds, str(order.event_id): order.token}
 
 
-def _redirect(location: str):
+def go_to(location: str):
     """htmx follows HX-Redirect with a full page load; plain forms get a 303."""
     if htmx:
         response = make_response("", 200)

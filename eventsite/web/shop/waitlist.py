@@ -17,7 +17,7 @@ from ...readmodels.waitlist_places import Place
 from ...services import waitlist
 from ..ratelimit import reservation_limit
 from . import bp
-from .views import _redirect, _reserve_refused, _too_many_attempts
+from .views import go_to, reserve_refused, too_many_attempts
 
 # While these last, the waiting page polls; the others are final.
 LIVE_STATES = ("waiting", "offered")
@@ -35,10 +35,10 @@ def join_waitlist(slug: str):
                                   _whole_number("quantity", "Choose a whole number of tickets."),
                                   request.form.get("email", "").strip(), client_address=request.remote_addr)
     except RateLimitExceeded:
-        return _reserve_refused(slug, _too_many_attempts())
+        return reserve_refused(slug, too_many_attempts())
     except DomainError as error:
-        return _reserve_refused(slug, error)
-    return _redirect(url_for("shop.waiting", token=entry.token))
+        return reserve_refused(slug, error)
+    return go_to(url_for("shop.waiting", token=entry.token))
 
 
 @bp.get("/w/<token>")
