@@ -10,7 +10,7 @@ TEST_REDIS_DB ?= 15
 export TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/$(TEST_DB)
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/$(TEST_REDIS_DB)
 
-.PHONY: run test test-fast lint bench profile setup services testdb chromium pdftools vendor maildev clean
+.PHONY: run test test-fast lint bench profile offer-latency setup services testdb chromium pdftools vendor maildev clean
 
 setup: $(VENV)/.installed vendor
 
@@ -88,6 +88,10 @@ bench: setup services
 # Where one grant's time goes (database round trips, Redis, Python): bench/results/profile.md.
 profile: setup services
 	$(BIN)/python -m bench.profile_grant
+
+# Seconds from a hold lapsing to the next in line seeing the offer, on the wall clock: bench/results/offer_latency.md.
+offer-latency: setup services chromium
+	$(BIN)/python -m bench.offer_latency
 
 clean:
 	rm -rf $(VENV) static/vendor static/node_modules devtools/maildev/node_modules instance
