@@ -57,6 +57,7 @@ def join(slug: str, ticket_type_id: int, quantity: int, email: str, *, client_ad
                           status=WaitlistStatus.WAITING, created_at=at, updated_at=at)
     try:
         with write_transaction(expire_on_commit=False):
+            locks.line_joining(db.session, ticket_type_id)  # before its id is taken: see there
             db.session.add(entry)
             db.session.flush()
             promise_about_entry(db.session, entry, ObligationKind.EMAIL_WAITLIST_JOINED)
@@ -70,7 +71,9 @@ def join(slug: str, ticket_type_id: int, quantity: int, email: str, *, client_ad
 def leave(token: str) -> WaitlistEntry:
     """The buyer leaves the line (again: no change). An entry already offered has a hold instead."""
     with write_transaction(expire_on_commit=False):
-        entry = _locked_entry(token)
+        entry = locks.waitlist_entry_by_token(db.session, token)
+        if entry is None:
+            raise NotFound("There is no such place on a waiting list.")
         if entry.status == WaitlistStatus.OFFERED:
             raise Conflict("You already have an offer: pay for it, or release it on its page.")
         if entry.status == WaitlistStatus.WAITING:
@@ -88,7 +91,7 @@ def set_state(ticket_type: TicketType, state: str) -> None:
         [locked] = locks.ticket_types(db.session, [ticket_type.id])
         locked.waitlist = state
         if state == waitlist.CLOSED:
-            for entry in _line(db.session, locked.id):
+            for entry in locks.waitlist_line(db.session, locked.id):
                 entry.status, entry.updated_at = WaitlistStatus.CLOSED, now()
                 promise_about_entry(db.session, entry, ObligationKind.EMAIL_WAITLIST_CLOSED)
     _prompt([ticket_type.id])
@@ -106,7 +109,7 @@ def serve(ticket_type_id: int) -> list[Order]:
         if ticket_type.waitlist != waitlist.OPEN or not figure.waiting or not figure.free:
             return []
         event = ticket_type.event
-        chosen = waitlist.offers(_line(db.session, ticket_type_id), figure.free,
+        chosen = waitlist.offers(locks.waitlist_line(db.session, ticket_type_id), figure.free,
                                  partial=event.waitlist_partial_offers)
         offers = []
         for entry, quantity in chosen:
@@ -140,21 +143,6 @@ def serve_all() -> int:
 
 
 # --- helpers ---------------------------------------------------------------------
-
-def _line(session: Session, ticket_type_id: int) -> list[WaitlistEntry]:
-    return list(session.scalars(
-        select(WaitlistEntry).where(WaitlistEntry.ticket_type_id == ticket_type_id,
-                                    WaitlistEntry.status == WaitlistStatus.WAITING)
-        .order_by(WaitlistEntry.id).with_for_update()))
-
-
-def _locked_entry(token: str) -> WaitlistEntry:
-    entry = db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.token == token).with_for_update()
-                               ).one_or_none()
-    if entry is None:
-        raise NotFound("There is no such place on a waiting list.")
-    return entry
-
 
 def _event_id(ticket_type_id: int) -> int:
     return db.session.scalar(select(TicketType.event_id).where(TicketType.id == ticket_type_id))

@@ -20,7 +20,14 @@ from waitlist_support import assert_not_oversold, assert_offers_are_a_prefix, en
 from eventsite.domain import state_machine
 from eventsite.domain.clock import clock
 from eventsite.domain.errors import (
-    AllReserved, Conflict, HoldExpired, IllegalTransition, InvalidRequest, LineFirst, NotReserved, SoldOut,
+    AllReserved,
+    Conflict,
+    HoldExpired,
+    IllegalTransition,
+    InvalidRequest,
+    LineFirst,
+    NotReserved,
+    SoldOut,
 )
 from eventsite.domain.models import Event, Order, OrderStatus, Organizer, TicketType, WaitlistStatus
 from eventsite.domain.renewals import WINDOW, NotRenewable
@@ -34,7 +41,7 @@ W = WaitlistStatus
 HOLD = timedelta(minutes=10)
 OFFER = timedelta(minutes=7)  # unlike HOLD, so an offer's own length is checked
 RENEWAL = timedelta(minutes=5)
-MAX_RENEWALS = 2
+MAX_RENEWALS = 1
 CAPACITY = {"A": 4, "B": 3}
 LIMIT = 3  # per order, and per place in line
 
@@ -280,9 +287,10 @@ class ShopModel(RuleBasedStateMachine):
     # --- rules: renewing ---------------------------------------------------------
     def _renewal_refused_with(self, o: ModelOrder) -> type | None:
         now = clock.now()
-        if o.status in (S.RESERVED, S.PAYMENT_PROCESSING) and not self._holds(o):
-            return HoldExpired
-        if o.status != S.RESERVED:
+        if o.status in (S.EXPIRED, S.CANCELLED) or (o.status in (S.RESERVED, S.PAYMENT_PROCESSING)
+                                                     and not self._holds(o)):
+            return HoldExpired  # over: nothing to renew
+        if o.status != S.RESERVED:  # paying, paid or refunded
             return NotReserved
         if o.expires_at - now > WINDOW or o.renewals >= MAX_RENEWALS:
             return NotRenewable
@@ -294,9 +302,10 @@ class ShopModel(RuleBasedStateMachine):
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), into_window=st.booleans())
     def renew(self, data, into_window):
-        """Mostly reservations (which alone may be renewed), lapsed ones included; often the buyer
-        asks the instant the page first offers more time."""
-        o = data.draw(st.sampled_from([o for o in self.orders if o.status == S.RESERVED] or self.orders))
+        """Mostly reservations (which alone may be renewed, lapsed ones included), above all those
+        renewed already (up to the limit); often the buyer asks the instant the page offers more time."""
+        reserved = [o for o in self.orders if o.status == S.RESERVED]
+        o = data.draw(st.sampled_from([o for o in reserved if o.renewals] * 3 + reserved or self.orders))
         if into_window and o.expires_at - clock.now() > WINDOW:
             clock.advance(o.expires_at - WINDOW - clock.now())
         expected = self._renewal_refused_with(o)
@@ -428,7 +437,7 @@ class ShopModel(RuleBasedStateMachine):
 def _run(app, partial_offers: bool):
     run_state_machine_as_test(
         lambda: ShopModel(app, partial_offers),
-        settings=settings(max_examples=12, stateful_step_count=60, deadline=None,
+        settings=settings(max_examples=20, stateful_step_count=60, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow]),
     )
 
