@@ -41,6 +41,6 @@ def renewed_until(order: Order) -> datetime:
 
 
 def offer_window(at: datetime, order: Order) -> bool:
-    """Should the reservation page offer "Need more time?" at ``at``?"""
-    return (order.status == OrderStatus.RESERVED and not lapsed_at(order, at)
-            and order.expires_at - at <= WINDOW and order.renewals < order.event.max_renewals)
+    """Should the reservation page offer "Need more time?" at ``at``? When the rule would grant it
+    but for anyone waiting, which only the locked renewal can tell."""
+    return refusal(order, at, others_waiting=False) is None

@@ -53,7 +53,7 @@ def join(slug: str, ticket_type_id: int, quantity: int, email: str, *, client_ad
     if refused := waitlist.join_refusal(ticket_type, figure, quantity, at):
         raise refused
     entry = WaitlistEntry(event_id=event.id, ticket_type_id=ticket_type_id, email=email, quantity=quantity,
-                          client_address=(client_address or None) and client_address[:reserving.MAX_CLIENT_ADDRESS],
+                          client_address=client_address[:reserving.MAX_CLIENT_ADDRESS] if client_address else None,
                           status=WaitlistStatus.WAITING, created_at=at, updated_at=at)
     try:
         with write_transaction(expire_on_commit=False):
