@@ -10,7 +10,7 @@ TEST_REDIS_DB ?= 15
 export TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/$(TEST_DB)
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/$(TEST_REDIS_DB)
 
-.PHONY: run test test-fast lint bench profile offer-latency setup services testdb chromium pdftools vendor maildev clean
+.PHONY: run test test-fast lint bench bench-room profile offer-latency setup services testdb chromium pdftools vendor maildev clean
 
 setup: $(VENV)/.installed vendor
 
@@ -84,6 +84,10 @@ bench: setup services
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	@command -v pgbench >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
 	$(BIN)/python -m bench
+
+# The waiting room alone (20,000 buyers, 1,000 tickets; BENCH_ROOM_* variables): bench/results/room.{json,md}.
+bench-room: setup services
+	$(BIN)/python -m bench.room
 
 # Where one grant's time goes (database round trips, Redis, Python): bench/results/profile.md.
 profile: setup services

@@ -1,1 +1,1 @@
-"""`make bench`: the ticket rush, availability polling at a million orders, and the sweep."""
+"""`make bench`: the ticket rush, a waiting room's on-sale, availability polling at a million orders, and the sweep."""

@@ -2,7 +2,8 @@
 
 Order of work: seed a small history and measure (growth, 1k); grow it to the
 full history and measure again (growth, 1M); the rush on fresh ticket types;
-the pgbench reference; polling; the sweep last (in its own process).
+the pgbench reference; the waiting room (bench/room.py: its own event, set
+against the rush); polling; the sweep last (in its own process).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from contextlib import ExitStack
 
 from sqlalchemy import create_engine, text
 
-from . import report, seed
+from . import report, room, seed
 from .servers import served, server_env
 from .settings import ROOT, Settings
 
@@ -32,18 +33,19 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def client(command: list[str]) -> tuple[str, float]:
+def client(command: list[str], stdin: str | None = None) -> tuple[str, float]:
     """Run a load client; returns its stdout and the CPU seconds it used (it
     shares the cores with the servers, so its cost is part of the picture)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, input=stdin)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return out.stdout, round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2)
 
 
 def load(spec: dict) -> dict:
-    """Run one scenario in the load generator's own process."""
-    stdout, cpu = client([sys.executable, "-m", "bench.load", json.dumps(spec)])
+    """Run one scenario in the load generator's own process (the spec on its stdin: a room's
+    places are too many for a command line)."""
+    stdout, cpu = client([sys.executable, "-m", "bench.load"], stdin=json.dumps(spec))
     return {**json.loads(stdout), "client_cpu_s": cpu}
 
 
@@ -70,7 +72,7 @@ class Bench:
     def __init__(self, settings: Settings):
         self.s = settings
         self.engine = create_engine(settings.database_url)
-        self.results: dict = {"rush": {}, "reference": {}, "polling": {}, "growth": {}, "sweep": {}}
+        self.results: dict = {"rush": {}, "reference": {}, "polling": {}, "growth": {}, "sweep": {}, "room": {}}
 
     # --- scenarios ----------------------------------------------------------
 
@@ -181,6 +183,7 @@ class Bench:
             self.rush("naive", naive)
             log("pgbench hot-row reference")
             self.pgbench()
+            self.results["room"] = room.RoomBench(s, site, bare).run(self.results["rush"]["eventsite"])
 
             log("polling")
             for name, (port, path) in {**on_classic, "bare": (bare, FRAGMENT.format(slug="classic"))}.items():

@@ -42,6 +42,17 @@ class Settings:
     pgbench_seconds: int = field(default_factory=lambda: _int("BENCH_PGBENCH_SECONDS", 10))
     sweep_holds: int = field(default_factory=lambda: _int("BENCH_SWEEP_HOLDS", 100_000))
     sweep_batch_size: int = field(default_factory=lambda: _int("SWEEP_BATCH_SIZE", 1000))
+    # The waiting room (bench/room.py): buyers who join one room before its on-sale, the tickets,
+    # the room's admission ceiling, how often each buyer polls its place once the sale is on, the
+    # connections the buyers share then (by default the polling scenarios' count: every request
+    # waits in gunicorn's backlog behind about that many others), and how long the on-sale may take.
+    room_buyers: int = field(default_factory=lambda: _int("BENCH_ROOM_BUYERS", 20_000))
+    room_tickets: int = field(default_factory=lambda: _int("BENCH_ROOM_TICKETS", 1000))
+    room_admissions_per_minute: int = field(default_factory=lambda: _int("BENCH_ROOM_ADMISSIONS_PER_MINUTE", 6000))
+    room_poll_every_seconds: float = field(default_factory=lambda: _float("BENCH_ROOM_POLL_EVERY_SECONDS", 2))
+    room_connections: int = field(default_factory=lambda: _int("BENCH_ROOM_CONNECTIONS",
+                                                               _int("BENCH_POLL_CONNECTIONS", 50)))
+    room_max_seconds: float = field(default_factory=lambda: _float("BENCH_ROOM_MAX_SECONDS", 120))
 
     @property
     def libpq_url(self) -> str:

@@ -13,11 +13,12 @@ from werkzeug.serving import make_server
 from eventsite import create_app
 from eventsite.domain.clock import clock
 from eventsite.domain.models import Event, Organizer, TicketType
-from eventsite.infra import schema
+from eventsite.infra import room_store, schema
 from eventsite.infra.db import db
 from eventsite.readmodels import availability_cache
 
-pytest_plugins = ["fixtures_payments", "fixtures_api", "fixtures_dashboard", "fixtures_jobs", "fixtures_mail"]
+pytest_plugins = ["fixtures_payments", "fixtures_api", "fixtures_dashboard", "fixtures_jobs", "fixtures_mail",
+                  "room_support"]
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +48,7 @@ def _isolated(request):
         with app.app_context():
             truncate_all()
             availability_cache.clear()  # ids restart, so cached figures would be another test's
+            room_store.clear()  # and so would waiting rooms' queues
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from .models import Event, TicketType, WaitlistEntry
+from .models import Event, TicketType, WaitingRoom, WaitlistEntry
 
 _CHANGED = "eventsite.changed_events"
 _FREED = "eventsite.freed_ticket_types"
@@ -38,9 +38,9 @@ def take_freed_ticket_types(session: Session) -> set[int]:
 
 @sa_event.listens_for(Session, "after_flush")
 def _catalog_edits(session: Session, _context) -> None:
-    """Ticket types and events edited through the ORM (the dashboard), and waiting lists."""
+    """Ticket types and events edited through the ORM (the dashboard), waiting lists and rooms."""
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, TicketType | WaitlistEntry) and obj.event_id is not None:
+        if isinstance(obj, TicketType | WaitlistEntry | WaitingRoom) and obj.event_id is not None:
             note_event_changed(session, obj.event_id)
             if obj in session.dirty and isinstance(obj, TicketType) and inspect(obj).attrs.capacity.history.deleted:
                 note_tickets_freed(session, [obj.id])  # its capacity changed: maybe more for the line

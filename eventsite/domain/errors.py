@@ -118,3 +118,18 @@ class ReleaseCooldown(TooManyRequests):
     """The buyer released a hold of this event a moment ago."""
 
     code = "release_cooldown"
+
+
+# --- the waiting room (issue 16) ------------------------------------------------
+
+class AdmissionRequired(DomainError):
+    """The event's waiting room is open: holds are placed only with an admission from it."""
+
+    code = "admission_required"
+    http_status = 403
+
+
+class AdmissionRefused(AdmissionRequired):
+    """An admission that is forged, expired, for another event or already used."""
+
+    code = "admission_invalid"

@@ -46,6 +46,14 @@ def waitlist_line(session: Session, ticket_type_id: int) -> list[WaitlistEntry]:
                                     WaitlistEntry.status == WaitlistStatus.WAITING).order_by(WaitlistEntry.id))))
 
 
+def deferred_places(session: Session, ticket_type_ids) -> list[WaitlistEntry]:
+    """The places a waiting room deferred for these ticket types, in the order they asked (the
+    ticket types locked first, as for ``waitlist_line``)."""
+    return list(session.scalars(_locked(
+        select(WaitlistEntry).where(WaitlistEntry.ticket_type_id.in_(sorted(ticket_type_ids)),
+                                    WaitlistEntry.status == WaitlistStatus.DEFERRED).order_by(WaitlistEntry.id))))
+
+
 def line_joining(session: Session, ticket_type_id: int) -> None:
     """A share lock on the ticket type while a place joins its line: joins do not wait for each
     other, but serving the line (which locks the row) waits for every join in flight, and a join

@@ -145,6 +145,7 @@ class Event(Base):
     ticket_types: Mapped[list[TicketType]] = relationship(
         back_populates="event", order_by="TicketType.id", cascade="all, delete-orphan"
     )
+    waiting_room: Mapped[WaitingRoom | None] = relationship(back_populates="event", cascade="all, delete-orphan")
 
 
 class TicketType(Base):
@@ -211,6 +212,8 @@ class Order(Base):
         # Buyers' recent releases of an event (the release cool-down), without reading its history.
         Index("ix_orders_cancelled_by_event", "event_id", "updated_at",
               postgresql_where=text("status = 'cancelled'"), sqlite_where=text("status = 'cancelled'")),
+        Index("ix_orders_room_place", "event_id", "room_place", unique=True,
+              postgresql_where=text("room_place IS NOT NULL"), sqlite_where=text("room_place IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -245,6 +248,8 @@ class Order(Base):
     renewals: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # The waiting-list entry this order was offered to (an offer is a hold like any other).
     waitlist_entry_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_entries.id"), unique=True)
+    # The waiting-room place whose admission placed this hold: one hold per admission.
+    room_place: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
@@ -272,6 +277,9 @@ class WaitlistStatus(enum.StrEnum):
     OFFERED = "offered"  # got its offer (an order); what became of it is the order's status
     LEFT = "left"  # the buyer left the line
     CLOSED = "closed"  # the organizer closed the line before it was served
+    # Asked for from a waiting room by a place that would not get in: joins the line (as WAITING, in
+    # id order) when the room closes sold out; until then it is neither demand nor promised anything.
+    DEFERRED = "deferred"
 
 
 class WaitlistEntry(Base):
@@ -304,6 +312,38 @@ class WaitlistEntry(Base):
     event: Mapped[Event] = relationship()
     ticket_type: Mapped[TicketType] = relationship()
     offer: Mapped[Order | None] = relationship(back_populates="waitlist_entry")
+
+
+class WaitingRoom(Base):
+    """An event's waiting room for its on-sale (the earliest sales start): from ``opens_minutes_before``
+    it until it closes, buyers reserve only with an admission. The queue itself lives in Redis
+    (``infra.room_store``); this row is its settings, its draw seed and, once closed, its report."""
+
+    __tablename__ = "waiting_rooms"
+    __table_args__ = (
+        CheckConstraint("opens_minutes_before BETWEEN 1 AND 1440", name="opens_minutes_before_range"),
+        CheckConstraint("admission_minutes BETWEEN 1 AND 60", name="admission_minutes_range"),
+        CheckConstraint("admissions_per_minute BETWEEN 1 AND 100000", name="admissions_per_minute_range"),
+        CheckConstraint("stock_multiple BETWEEN 1 AND 20", name="stock_multiple_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    opens_minutes_before: Mapped[int] = mapped_column(Integer, default=30)
+    admission_minutes: Mapped[int] = mapped_column(Integer, default=5)  # how long an admission may place a hold
+    admissions_per_minute: Mapped[int] = mapped_column(Integer, default=600)  # ceiling, spread over each second
+    # Admitted-but-not-reserved stay within this many times what can still be bought.
+    stock_multiple: Mapped[int] = mapped_column(Integer, default=2)
+    seed: Mapped[str] = mapped_column(String(64))  # secret until the on-sale, published after it
+    seed_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the seed, shown from the start
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_reason: Mapped[str | None] = mapped_column(String(20))  # sold_out, sales_ended
+    report: Mapped[str | None] = mapped_column(Text)  # JSON: the waits, kept when the room closes
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    event: Mapped[Event] = relationship(back_populates="waiting_room")
 
 
 class OrderItem(Base):

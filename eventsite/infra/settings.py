@@ -91,6 +91,9 @@ _VARIABLES: dict[str, tuple[Callable[[str], Any], Any]] = {
     "MAIL_USE_SSL": (_bool, False),  # TLS from the first byte (usually port 465)
     "MAIL_TIMEOUT": (_positive(int), 10),  # seconds; a hung server fails the attempt, which is retried
     "MAIL_DEFAULT_SENDER": (str, "eventsite <tickets@eventsite.localhost>"),
+    # Places taken in waiting rooms per client address (one per browser and email is the room's own rule;
+    # this stops one machine from filling a room). People behind one address (an office) share it.
+    "ROOM_JOIN_RATE_LIMIT": (str, "20/minute"),
     # "Find my tickets": per address asked about, and per client.
     "FIND_TICKETS_RATE_LIMIT": (str, "3/hour"),
     "FIND_TICKETS_CLIENT_RATE_LIMIT": (str, "10/hour"),

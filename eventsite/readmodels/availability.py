@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from ..domain import capacity, renewals
+from ..domain import capacity, renewals, waiting_room
 from ..domain.capacity import Availability
 from ..domain.clock import now as clock_now
-from ..domain.holds import holds_clause
-from ..domain.models import Event, Order, OrderItem, TicketType
+from ..domain.holds import effective_status_clause, holds_clause
+from ..domain.models import Event, Order, OrderItem, OrderStatus, TicketType, WaitingRoom
 from ..infra.db import db
 from . import availability_cache
 from .lookups import published_event
@@ -20,6 +20,7 @@ from .lookups import published_event
 _FIGURES = "figures"  # availability_cache kind: the event-wide figures, by event id
 _CATALOG = "catalog"  # availability_cache kind: what validating a reservation reads, by slug
 _CATALOG_FIELDS = ("id", "name", "price", "per_order_limit", "sales_start", "sales_end")
+_ROOM_FIELDS = ("enabled", "opens_minutes_before", "closed_at")  # whether the waiting room guards reserving
 
 
 def figures(event_id: int, *, at: datetime | None = None, viewer_token: str | None = None,
@@ -93,6 +94,8 @@ def shown_until(event: Event, at: datetime) -> datetime:
 def _true_until(event: Event, at: datetime, releases=()) -> datetime:
     edges = [moment for tt in event.ticket_types for moment in (tt.sales_start, tt.sales_end)
              if moment is not None and moment > at]
+    if (when := waiting_room.schedule(event.waiting_room, event.ticket_types)) and when.opens_at > at:
+        edges.append(when.opens_at)  # from then the room stands in front of reserving
     return min([at + timedelta(seconds=availability_cache.lifetime_seconds()), *releases, *edges])
 
 
@@ -126,8 +129,10 @@ def _catalog(event: Event) -> dict:
     def plain(value):
         return value.isoformat() if isinstance(value, datetime) else value
 
+    room = event.waiting_room
     return {"id": event.id, "hold_minutes": event.hold_minutes,
-            "ticket_types": [{name: plain(getattr(tt, name)) for name in _CATALOG_FIELDS} for tt in event.ticket_types]}
+            "ticket_types": [{name: plain(getattr(tt, name)) for name in _CATALOG_FIELDS} for tt in event.ticket_types],
+            "room": room and {name: plain(getattr(room, name)) for name in _ROOM_FIELDS}}
 
 
 def _event_from(catalog: dict) -> Event:
@@ -135,6 +140,40 @@ def _event_from(catalog: dict) -> Event:
     def when(value):
         return datetime.fromisoformat(value) if value else None
 
+    room = catalog["room"]
     return Event(id=catalog["id"], hold_minutes=catalog["hold_minutes"], ticket_types=[
         TicketType(**{**tt, "sales_start": when(tt["sales_start"]), "sales_end": when(tt["sales_end"])})
-        for tt in catalog["ticket_types"]])
+        for tt in catalog["ticket_types"]],
+        waiting_room=room and WaitingRoom(**{**room, "closed_at": when(room["closed_at"])}))
+
+
+# --- the waiting room ---------------------------------------------------------
+
+def lapsing(event_id: int, at: datetime, until: datetime) -> dict[int, int]:
+    """{ticket type id: tickets} in live holds that lapse by ``until`` unless paid (a waiting
+    room's "may come back soon"); a pending bank debit is not counted."""
+    rows = db.session.execute(
+        select(OrderItem.ticket_type_id, func.sum(OrderItem.quantity))
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.event_id == event_id, holds_clause(at), Order.expires_at <= until,
+               Order.payment_pending.is_(False))
+        .group_by(OrderItem.ticket_type_id)
+    )
+    return {tt_id: int(quantity) for tt_id, quantity in rows}
+
+
+def room_holds(event_id: int, at: datetime) -> dict[str, int]:
+    """Holds placed through the event's waiting room: placed, lapsed (shown expired), paid."""
+    status = effective_status_clause(at)
+    rows = dict(db.session.execute(
+        select(status, func.count()).where(Order.event_id == event_id, Order.room_place.is_not(None))
+        .group_by(status)).all())
+    return {"holds_placed": sum(rows.values()), "holds_lapsed": rows.get(OrderStatus.EXPIRED, 0),
+            "holds_paid": rows.get(OrderStatus.CONFIRMED, 0) + rows.get(OrderStatus.REFUNDED, 0)}
+
+
+def room_places_used(event_id: int, places: list[int]) -> dict[int, datetime]:
+    """{place: when its hold was placed} for those of ``places`` whose admission placed one."""
+    rows = db.session.execute(select(Order.room_place, Order.created_at)
+                              .where(Order.event_id == event_id, Order.room_place.in_(places)))
+    return dict(rows.all())

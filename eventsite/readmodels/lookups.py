@@ -17,7 +17,8 @@ from ..infra.db import db
 def published_events(*, upcoming_at: datetime | None = None) -> list[Event]:
     """Published events with their ticket types, soonest first; with ``upcoming_at``,
     only those not over by then (the shop's list)."""
-    query = select(Event).where(Event.published.is_(True)).options(selectinload(Event.ticket_types))
+    query = select(Event).where(Event.published.is_(True)).options(selectinload(Event.ticket_types),
+                                                                     selectinload(Event.waiting_room))
     if upcoming_at is not None:
         query = query.where(func.coalesce(Event.ends_at, Event.starts_at) > upcoming_at)
     return list(db.session.scalars(query.order_by(Event.starts_at, Event.id)))

@@ -1,5 +1,6 @@
 """A place on a waiting list as its holder sees it (the waiting page, the API): where it
-stands in line, what others hold and when the earliest comes back, and its offer."""
+stands in line (or that a waiting room deferred it), what others hold and when the earliest
+comes back, its offer, and why it ended if it was closed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from ..domain import waitlist
 from ..domain.capacity import Availability
 from ..domain.clock import now as clock_now
 from ..domain.errors import NotFound
@@ -27,11 +29,17 @@ class Place:
 
     @property
     def state(self) -> str:
-        """waiting, offered (a live offer), bought, offer_lapsed (not taken, or released), left, closed."""
+        """waiting, deferred (asked for from a waiting room: in line only if the sale sells out), offered
+        (a live offer), bought, offer_lapsed (not taken, or released), left, closed."""
         if self.entry.status != WaitlistStatus.OFFERED:
             return self.entry.status.value
         return {OrderStatus.RESERVED: "offered", OrderStatus.PAYMENT_PROCESSING: "offered",
                 OrderStatus.CONFIRMED: "bought", OrderStatus.REFUNDED: "bought"}.get(self.offer_status, "offer_lapsed")
+
+    @property
+    def why_closed(self) -> str | None:
+        """For a closed place: the organizer closed the line, or its waiting room ended it (``domain.waitlist``)."""
+        return waitlist.why_closed(self.entry) if self.entry.status == WaitlistStatus.CLOSED else None
 
 
 def entry_by_token(token: str) -> WaitlistEntry:

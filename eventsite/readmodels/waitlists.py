@@ -20,9 +20,10 @@ from ..infra.db import db
 
 # What became of a place, and how the organizer reads it: still waiting; an offer out (a live hold),
 # taken (paid, even if refunded since) or lapsed (not paid in time, or released); the buyer left;
-# the organizer closed the line.
+# the organizer closed the line; or deferred by the event's waiting room (joins the line if it sells out).
 OUTCOMES = {"waiting": "waiting", "offered": "offer out", "taken": "offer taken", "lapsed": "offer lapsed",
-            "left": "left the line", "closed": "ended by closing the list"}
+            "left": "left the line", "closed": "ended by closing the list",
+            "deferred": "joins if the on-sale sells out"}
 PER_PAGE = 100
 
 

@@ -16,6 +16,7 @@ from ..domain.clock import now
 from ..domain.holds import effective_status, holds_at
 from ..domain.models import Obligation, ObligationKind, Order, OrderStatus, WaitlistStatus
 from ..domain.obligations import promise_message
+from ..domain.waitlist import why_closed
 from ..gateways import mail
 from ..infra.db import db
 from ..infra.transactions import write_transaction
@@ -31,15 +32,17 @@ SUBJECTS = {
     K.EMAIL_FIND_TICKETS: "Your orders at eventsite",
     K.EMAIL_SIGNUP_WELCOME: "Your organizer account at eventsite is ready",
     K.EMAIL_SIGNUP_EXISTING: "Someone tried to sign up at eventsite with your address",
-    K.EMAIL_WAITLIST_JOINED: "You are on the waiting list for {title}",
+    K.EMAIL_WAITLIST_JOINED: "Your place on the waiting list for {title}",
     K.EMAIL_OFFER: "Tickets came back for you: {title}",
     K.EMAIL_WAITLIST_CLOSED: "The waiting list for {title} has closed",
 }
 # Messages to an organizer's address about their account (no order): the dashboard's login link.
 _ACCOUNT_MESSAGES = (K.EMAIL_SIGNUP_WELCOME, K.EMAIL_SIGNUP_EXISTING)
 _TICKETS_SENT = (K.EMAIL_PAID, K.EMAIL_LATE_PAID)
-# Messages about a place on a waiting list, sent while the place is still as they say.
-_PLACE_MESSAGES = {K.EMAIL_WAITLIST_JOINED: WaitlistStatus.WAITING, K.EMAIL_WAITLIST_CLOSED: WaitlistStatus.CLOSED}
+# Messages about a place on a waiting list, sent while the place is still as they say (joined: in line,
+# or deferred by a waiting room until it sells out).
+_PLACE_MESSAGES = {K.EMAIL_WAITLIST_JOINED: (WaitlistStatus.WAITING, WaitlistStatus.DEFERRED),
+                   K.EMAIL_WAITLIST_CLOSED: (WaitlistStatus.CLOSED,)}
 # Why an order was refunded, by the reason its refunding transition recorded.
 _REFUND_REASONS = {
     "refunded by the organizer": "The organizer refunded your order.",
@@ -70,10 +73,11 @@ def compose(obligation: Obligation) -> mail.Message | None:
         return _message(obligation, obligation.recipient, SUBJECTS[kind], login_link=public_url("/dashboard/login"))
     if kind in _PLACE_MESSAGES:
         entry = obligation.waitlist_entry
-        if entry.status != _PLACE_MESSAGES[kind]:  # left, or served, since: the page tells the truth
+        if entry.status not in _PLACE_MESSAGES[kind]:  # left, or served, since: the page tells the truth
             return None
         return _message(obligation, entry.email, SUBJECTS[kind].format(title=entry.event.title), entry=entry,
                         event=entry.event, place_link=public_url(f"/w/{entry.token}"),
+                        why_closed=why_closed(entry) if entry.status == WaitlistStatus.CLOSED else None,
                         event_link=public_url(f"/events/{entry.event.slug}"))
     order = obligation.order
     if not _still_true(kind, order, at):

@@ -10,29 +10,33 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from ..domain import capacity, hoarding, locks, rules
 from ..domain.clock import now as clock_now
-from ..domain.errors import AllReserved, HoldExpired, InvalidRequest, SalesClosed, SoldOut
+from ..domain.errors import AdmissionRefused, AllReserved, HoldExpired, InvalidRequest, SalesClosed, SoldOut
 from ..domain.holds import lapsed_at
 from ..domain.models import Event, ObligationKind, Order, OrderItem, OrderStatus
 from ..domain.obligations import promise
 from ..domain.state_machine import transition
+from ..domain.waiting_room import ADMISSION_USED
 from ..infra import metrics
 from ..infra.db import db
 from ..infra.transactions import write_transaction
 from ..readmodels import availability, lookups
-from . import expiry_timer
+from . import expiry_timer, waiting_room
 
 MAX_CLIENT_ADDRESS = 45  # orders.client_address
+ROOM_PLACE = "room_place"  # named by the unique index's violation on both databases: one hold per admission
 
 
 def reserve(slug: str, quantities: Mapping[int, int], email: str, *, client_address: str | None = None,
-            at: datetime | None = None) -> Order:
+            admission: str | None = None, at: datetime | None = None) -> Order:
     """Place a hold on the published event ``slug`` for ``quantities``
     ({ticket_type_id: qty}) or raise a DomainError, changing nothing.
     ``client_address`` (the request's) counts the hold against the event's
-    per-client cap; the limits against hoarding are ``domain.hoarding``'s.
+    per-client cap; the limits against hoarding are ``domain.hoarding``'s. While the event's
+    waiting room is open, ``admission`` (from the room) is required, and places one hold.
 
     A request that must be refused is refused from the shared catalog and
     figures, without a query when they are fresh. The order is written first
@@ -43,7 +47,7 @@ def reserve(slug: str, quantities: Mapping[int, int], email: str, *, client_addr
     client_address = client_address[:MAX_CLIENT_ADDRESS] if client_address else None  # an IPv6 zone id may be longer
     with metrics.RESERVE_SECONDS.time():
         try:
-            order = _reserve(slug, quantities, email, client_address, at or clock_now())
+            order = _reserve(slug, quantities, email, client_address, admission, at or clock_now())
         except AllReserved as refused:  # someone is waiting for tickets that holders might renew
             availability.note_turned_away(refused.ticket_type_id)
             raise
@@ -64,14 +68,16 @@ def new_hold(event: Event, email: str, wanted: Mapping[int, int], at: datetime, 
 
 
 def _reserve(slug: str, quantities: Mapping[int, int], email: str, client_address: str | None,
-             at: datetime) -> Order:
+             admission: str | None, at: datetime) -> Order:
     event = availability.catalog_event(slug, at)
+    admitted = waiting_room.admission_for(event, admission, at)
     email = rules.email_address(email)  # stored as checked: trimmed and normalized
     wanted = _validate(event, quantities, at)
     availability.refuse_early(event.id, wanted, at)
     if inspect(event).transient:  # the shared copy only refuses: reserve on the event as stored
         event = lookups.published(Event.id == event.id)
     order = new_hold(event, email, wanted, at, minutes=event.hold_minutes, client_address=client_address)
+    order.room_place = admitted.place if admitted else None
     # The order, its items and the event stay loaded past the commit: the caller
     # shows them, and they are exactly what was committed.
     try:
@@ -95,6 +101,12 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, client_addres
         # buyers are refused without a lock (the fast path kept an outdated entry).
         availability.for_display(event.id, at=at)
         raise
+    except IntegrityError as error:
+        if admitted and ROOM_PLACE in str(error.orig):
+            raise AdmissionRefused(ADMISSION_USED) from None
+        raise
+    if admitted:
+        waiting_room.note_used(event.id, admitted.place, at)
     expiry_timer.schedule_expiry(order)
     return order
 

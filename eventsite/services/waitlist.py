@@ -7,33 +7,38 @@ back is noted by the state machine and the catalog (``domain.changes``); after
 the commit a job offers it to the line. Redis only makes that prompt: the line
 itself (entries waiting while tickets are free) is the record of the work, and
 the sweep serves every line, so a lost job delays an offer, never drops it.
+
+While the event's waiting room guards the sale, a place joins the line deferred: the tickets left are
+the room's people's first, so it is not demand and is promised nothing until the room closes sold
+out (``waitlist_deferred``).
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..domain import capacity, locks, rules, waitlist
+from ..domain import capacity, locks, rules, waiting_room, waitlist
 from ..domain.changes import take_freed_ticket_types
 from ..domain.clock import now
 from ..domain.errors import Conflict, DomainError, NotFound
 from ..domain.models import ObligationKind, Order, OrderStatus, TicketType, WaitlistEntry, WaitlistStatus
 from ..domain.obligations import promise_about_entry
 from ..domain.state_machine import transition
-from ..infra import queue, transactions
+from ..infra import transactions
 from ..infra.db import db
 from ..infra.transactions import write_transaction
 from ..readmodels import availability, lookups
 from . import expiry_timer, reserving
+from .waitlist_deferred import activate_closed_rooms, prompt
 
 log = logging.getLogger(__name__)
 ACTOR = "system:waiting-list"
-SERVE_TASK = "eventsite.tasks.serve_waitlist"
+# A place that is in line or will be: one per address and ticket type.
+_PLACED = (WaitlistStatus.WAITING, WaitlistStatus.DEFERRED)
 
 
 class AlreadyWaiting(Conflict):
@@ -42,7 +47,8 @@ class AlreadyWaiting(Conflict):
 
 def join(slug: str, ticket_type_id: int, quantity: int, email: str, *, client_address: str | None = None,
          at: datetime | None = None) -> WaitlistEntry:
-    """Put ``email`` in the line of a ticket type that shows no (or too few) tickets available."""
+    """Put ``email`` in the line of a ticket type that shows no (or too few) tickets available; while
+    the event's waiting room guards the sale, deferred (whatever is available: it is the room's)."""
     at = at or now()
     event = lookups.published_event(slug)
     ticket_type = next((tt for tt in event.ticket_types if tt.id == ticket_type_id), None)
@@ -50,11 +56,15 @@ def join(slug: str, ticket_type_id: int, quantity: int, email: str, *, client_ad
         raise NotFound("That ticket type is not part of this event.", field="ticket_type_id")
     email = rules.normalize_email(rules.email_address(email))  # lower-cased: one place per address, whatever its case
     figure = availability.figures(event.id, at=at, ticket_type_ids=[ticket_type_id])[ticket_type_id]
-    if refused := waitlist.join_refusal(ticket_type, figure, quantity, at):
+    deferred = waiting_room.guarding(event.waiting_room, event.ticket_types, at)
+    if refused := waitlist.join_refusal(ticket_type, figure, quantity, at, deferred=deferred):
         raise refused
+    if deferred and _placed(event.id, ticket_type_id, email):  # the unique index covers only those in line
+        raise _already_waiting(email, ticket_type)
     entry = WaitlistEntry(event_id=event.id, ticket_type_id=ticket_type_id, email=email, quantity=quantity,
                           client_address=client_address[:reserving.MAX_CLIENT_ADDRESS] if client_address else None,
-                          status=WaitlistStatus.WAITING, created_at=at, updated_at=at)
+                          status=WaitlistStatus.DEFERRED if deferred else WaitlistStatus.WAITING,
+                          created_at=at, updated_at=at)
     try:
         with write_transaction(expire_on_commit=False):
             locks.line_joining(db.session, ticket_type_id)  # before its id is taken: see there
@@ -62,39 +72,42 @@ def join(slug: str, ticket_type_id: int, quantity: int, email: str, *, client_ad
             db.session.flush()
             promise_about_entry(db.session, entry, ObligationKind.EMAIL_WAITLIST_JOINED)
     except IntegrityError:
-        raise AlreadyWaiting(f"{email} is already on the waiting list for {ticket_type.name}; the link to your "
-                             "place is in the email we sent when you joined.", field="email") from None
-    _prompt([ticket_type_id])  # tickets may be free already, promised to a head that wants more
+        raise _already_waiting(email, ticket_type) from None
+    if deferred:
+        activate_closed_rooms(event.id)  # if the room closed as this was asked for, it joins (or ends) now
+    else:
+        prompt([ticket_type_id])  # tickets may be free already, promised to a head that wants more
     return entry
 
 
 def leave(token: str) -> WaitlistEntry:
-    """The buyer leaves the line (again: no change). An entry already offered has a hold instead."""
+    """The buyer leaves the line, or gives up a deferred place (again: no change). An entry already
+    offered has a hold instead."""
     with write_transaction(expire_on_commit=False):
         entry = locks.waitlist_entry_by_token(db.session, token)
         if entry is None:
             raise NotFound("There is no such place on a waiting list.")
         if entry.status == WaitlistStatus.OFFERED:
             raise Conflict("You already have an offer: pay for it, or release it on its page.")
-        if entry.status == WaitlistStatus.WAITING:
+        if entry.status in _PLACED:
             entry.status, entry.updated_at = WaitlistStatus.LEFT, now()
-    _prompt([entry.ticket_type_id])  # the next in line may fit now
+    prompt([entry.ticket_type_id])  # the next in line may fit now
     return entry
 
 
 def set_state(ticket_type: TicketType, state: str) -> None:
     """The organizer opens, pauses or closes a ticket type's line. Closing ends every place
-    in it (each told by email), so what was promised to it goes back to the public."""
+    in it, deferred ones too (each told by email), so what was promised to it goes back to the public."""
     if state not in waitlist.STATES:
         raise DomainError(f"A waiting list is {', '.join(waitlist.STATES)}.", field="state")
     with write_transaction():
         [locked] = locks.ticket_types(db.session, [ticket_type.id])
         locked.waitlist = state
         if state == waitlist.CLOSED:
-            for entry in locks.waitlist_line(db.session, locked.id):
+            for entry in [*locks.waitlist_line(db.session, locked.id), *locks.deferred_places(db.session, [locked.id])]:
                 entry.status, entry.updated_at = WaitlistStatus.CLOSED, now()
                 promise_about_entry(db.session, entry, ObligationKind.EMAIL_WAITLIST_CLOSED)
-    _prompt([ticket_type.id])
+    prompt([ticket_type.id])
 
 
 def serve(ticket_type_id: int) -> list[Order]:
@@ -135,7 +148,9 @@ def serve(ticket_type_id: int) -> list[Order]:
 
 
 def serve_all() -> int:
-    """Serve every line that has people waiting (the sweep: nothing promised is forgotten)."""
+    """Serve every line that has people waiting (the sweep: nothing promised is forgotten), once
+    the places deferred by waiting rooms that have closed joined theirs."""
+    activate_closed_rooms()
     waiting = db.session.scalars(select(WaitlistEntry.ticket_type_id).distinct()
                                  .where(WaitlistEntry.status == WaitlistStatus.WAITING)).all()
     db.session.rollback()
@@ -148,15 +163,20 @@ def _event_id(ticket_type_id: int) -> int:
     return db.session.scalar(select(TicketType.event_id).where(TicketType.id == ticket_type_id))
 
 
-def _prompt(ticket_type_ids: Iterable[int]) -> None:
-    """Have a worker offer these ticket types to their lines now; without Redis the sweep does."""
-    for tt_id in sorted(set(ticket_type_ids)):
-        queue.enqueue(SERVE_TASK, tt_id, inline=False)
+def _placed(event_id: int, ticket_type_id: int, email: str) -> bool:
+    return bool(db.session.scalar(select(exists().where(
+        WaitlistEntry.event_id == event_id, WaitlistEntry.ticket_type_id == ticket_type_id,
+        WaitlistEntry.email == email, WaitlistEntry.status.in_(_PLACED)))))
+
+
+def _already_waiting(email: str, ticket_type: TicketType) -> AlreadyWaiting:
+    return AlreadyWaiting(f"{email} is already on the waiting list for {ticket_type.name}; the link to your "
+                          "place is in the email we sent when you joined.", field="email")
 
 
 def _after_commit(session: Session) -> None:
     if freed := take_freed_ticket_types(session):
-        _prompt(freed)
+        prompt(freed)
 
 
 def init_app() -> None:

@@ -18,6 +18,7 @@ EXTENSION = "limiter"
 # One budget per client for placing holds, whichever door (shop form, API) they come through:
 # a limit per door would let a client spend each budget in turn.
 RESERVE_SCOPE = "reserve"
+ROOM_JOIN_SCOPE = "room-join"  # one budget per client for taking waiting-room places, shop and API alike
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +37,11 @@ def reservation_limit(app: Flask | None = None, *, deduct_when=None):
     ``deduct_when(response)``: a decorated view spends the budget only on the answers it says."""
     return limiter(app).shared_limit(lambda: current_app.config["RESERVE_RATE_LIMIT"], scope=RESERVE_SCOPE,
                                      deduct_when=deduct_when)
+
+
+def room_join_limit(app: Flask | None = None):
+    """ROOM_JOIN_RATE_LIMIT per client address, shared by the room's form and the API."""
+    return limiter(app).shared_limit(lambda: current_app.config["ROOM_JOIN_RATE_LIMIT"], scope=ROOM_JOIN_SCOPE)
 
 
 def retry_after() -> int:

@@ -6,7 +6,7 @@ import pytest
 from eventsite.domain import renewals, waitlist
 from eventsite.domain.capacity import Availability, refusal
 from eventsite.domain.errors import HoldExpired, InvalidRequest, LineFirst, NotReserved, SalesClosed
-from eventsite.domain.models import Event, Order, OrderStatus, TicketType, WaitlistEntry
+from eventsite.domain.models import Event, Order, OrderStatus, TicketType, WaitingRoom, WaitlistEntry, WaitlistStatus
 
 AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -58,6 +58,66 @@ def test_who_may_join():
     assert isinstance(waitlist.join_refusal(tt, figure(sold=10), 1, AT + timedelta(days=1)), SalesClosed)
     tt.waitlist = "paused"
     assert "is paused" in waitlist.join_refusal(tt, figure(sold=10), 1, AT).message
+
+
+def test_a_place_asked_for_from_a_waiting_room_may_be_deferred_while_tickets_are_available():
+    tt = TicketType(name="GA", per_order_limit=4, waitlist="open", sales_end=AT + timedelta(days=1))
+    assert waitlist.join_refusal(tt, figure(sold=0), 2, AT, deferred=True) is None  # 10 available: the room's
+    assert "reserve them instead" in waitlist.join_refusal(tt, figure(sold=0), 2, AT).message
+    # Every other refusal still applies.
+    assert isinstance(waitlist.join_refusal(tt, figure(), 5, AT, deferred=True), InvalidRequest)
+    assert isinstance(waitlist.join_refusal(tt, figure(), 1, AT + timedelta(days=1), deferred=True), SalesClosed)
+    tt.waitlist = "paused"
+    assert "is paused" in waitlist.join_refusal(tt, figure(), 1, AT, deferred=True).message
+
+
+# --- deferred places when the waiting room closes -----------------------------------------
+
+def deferred(*places):
+    """Deferred entries (id, ticket type id, email), given out of order."""
+    return [WaitlistEntry(id=i, ticket_type_id=tt, email=email, status=WaitlistStatus.DEFERRED)
+            for i, tt, email in places]
+
+
+def outcome(changes):
+    return [(entry.id, status.value) for entry, status in changes]
+
+
+def test_a_sell_out_puts_deferred_places_in_line_in_the_order_they_asked_one_per_address():
+    entries = deferred((4, 1, "c@x.test"), (2, 1, "a@x.test"), (3, 1, "b@x.test"), (5, 1, "a@x.test"),
+                       (6, 2, "a@x.test"))
+    changes = waitlist.activation(entries, [(1, "b@x.test")], waitlist.SOLD_OUT)
+    # b@ already waits for type 1 (its older place counts); a@'s second place for type 1 is closed, not
+    # its place for type 2.
+    assert outcome(changes) == [(2, "waiting"), (3, "closed"), (4, "waiting"), (5, "closed"), (6, "waiting")]
+
+
+def test_sales_ending_ends_every_deferred_place_and_a_closing_is_one_of_two_reasons():
+    changes = waitlist.activation(deferred((1, 1, "a@x.test"), (2, 1, "b@x.test")), [], waitlist.SALES_ENDED)
+    assert outcome(changes) == [(1, "closed"), (2, "closed")]
+    assert waitlist.activation([], [], waitlist.SOLD_OUT) == []
+    with pytest.raises(ValueError):
+        waitlist.activation(deferred((1, 1, "a@x.test")), [], "paused")
+
+
+def closed_entry(created_at, *, room_closed=AT, reason="sold_out", line="open"):
+    """A closed place of an event whose room opens 30 minutes before its on-sale at AT + 30 min."""
+    tt = TicketType(name="GA", waitlist=line, sales_start=AT + timedelta(minutes=30))
+    room = WaitingRoom(enabled=True, opens_minutes_before=30, closed_at=room_closed, closed_reason=reason)
+    event = Event(ticket_types=[tt], waiting_room=room)
+    return WaitlistEntry(event=event, ticket_type=tt, created_at=created_at, status=WaitlistStatus.CLOSED)
+
+
+@pytest.mark.parametrize(("created", "kwargs", "expected"), [
+    (AT - timedelta(minutes=1), {"room_closed": AT + timedelta(hours=1)}, "organizer"),  # before the room opened
+    (AT + timedelta(minutes=5), {"room_closed": AT + timedelta(hours=1)}, "already_waiting"),
+    (AT + timedelta(minutes=5), {"room_closed": AT + timedelta(hours=1), "reason": "sales_ended"}, "sales_ended"),
+    (AT + timedelta(minutes=5), {"room_closed": AT + timedelta(hours=1), "line": "closed"}, "organizer"),
+    (AT + timedelta(minutes=5), {"room_closed": None}, "organizer"),  # the room still open: the organizer closed it
+    (AT + timedelta(hours=2), {"room_closed": AT + timedelta(hours=1), "reason": "sales_ended"}, "organizer"),
+])
+def test_why_a_closed_place_ended(created, kwargs, expected):
+    assert waitlist.why_closed(closed_entry(created, **kwargs)) == expected
 
 
 # --- renewing -------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Public JSON API under /api/v1: events, availability, reservations (and their renewal), waiting lists,
-organizer figures, check-ins at the door."""
+waiting rooms, organizer figures, check-ins at the door."""
 from flask import Blueprint
 from werkzeug.routing import BaseConverter
 
@@ -19,7 +19,7 @@ class SegmentConverter(BaseConverter):
 
 
 def init_app(app) -> None:
-    from . import errors, limits, views  # noqa: F401  (routes attach to bp)
+    from . import errors, limits, room, views  # noqa: F401  (routes attach to bp)
 
     app.config["API_PREFIX"] = PREFIX
     app.url_map.converters["api_segment"] = SegmentConverter

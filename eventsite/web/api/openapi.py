@@ -8,6 +8,7 @@ from __future__ import annotations
 from ...domain import waitlist
 from ...domain.models import OrderStatus
 from ...domain.rules import CONTROL_CHARACTER_CLASS, EMAIL_PATTERN
+from ...services import waiting_room
 from ...services.checkin import MAX_CODE_LENGTH, MAX_DEVICE_LENGTH, Outcome
 from .validation import MAX_ID, MAX_ITEMS, MAX_PAGE
 
@@ -57,9 +58,14 @@ def path_param(name: str, description: str, **extra) -> dict:
 SLUG = path_param("slug", "The event's public slug.", example="demo-night")
 TOKEN = path_param("token", "The reservation's unguessable token (returned when reserving).")
 PLACE_TOKEN = path_param("token", "The place's unguessable token (returned when joining, and in the email sent then).")
+ROOM_SLUG = path_param("slug", "The event's public slug (an event whose on-sale has a waiting room).",
+                       example="big-night")
+ROOM_TOKEN = path_param("token", "The place's unguessable token (returned when joining the room).")
 RETRY_AFTER = header("Seconds until trying again may succeed.", schema={"type": "string", "pattern": "^[0-9]+$"})
 
 NOT_FOUND = error("No such resource (or not yours).")
+ROOM_PAUSED = error("`room_paused`: the room's queue is briefly unreachable, nothing was changed; or `busy` / "
+                    "`unavailable` (the database), with Retry-After. Try again shortly.", {"Retry-After": RETRY_AFTER})
 INVALID = error("Invalid input; `fields` has one message per bad field.")
 UNAUTHORIZED = error("Missing or invalid organizer token.",
                      {"WWW-Authenticate": header("The Bearer scheme.", required=True)})
@@ -84,16 +90,28 @@ LINE = dict(
     waiting={**COUNT, "description": "People on the waiting list."},
     promised={**COUNT, "description": "Tickets that came back and go to the waiting list first: not in `available`."},
 )
-PLACE_STATES = ["waiting", "offered", "bought", "offer_lapsed", "left", "closed"]
+PLACE_STATES = ["waiting", "deferred", "offered", "bought", "offer_lapsed", "left", "closed"]
+ROOM_PHASES = [waiting_room.BEFORE_DRAW, waiting_room.DRAWING, waiting_room.QUEUED, waiting_room.ADMITTED,
+               waiting_room.USED, waiting_room.LAPSED, waiting_room.LEFT, waiting_room.CLOSED, waiting_room.ENDED,
+               waiting_room.PAUSED, waiting_room.LOST]
+CLOSED_REASONS = ["sold_out", "sales_ended"]
+ADMISSION = {**STR_OR_NULL, "description": "While the event's waiting room is open (`waiting_room."
+             "admission_required`): the `admission` your place in it was given. It places one hold, until "
+             "`admission_expires_at`. Null or absent: none."}
+ROOM_LINKS = {"room": {**ref("Link"), "description": "Take a place in the room (this API)."},
+              "room_page": {**ref("Link"), "description": "The shop's room page, for people."}}
 
 SCHEMAS = {
     "Error": obj(error=obj(
         {"retry_after": {"type": "integer", "minimum": 1,
                          "description": "With `all_reserved`: seconds until the earliest hold lapses."},
-         "retry_at": TIME},
+         "retry_at": TIME,
+         "links": {**obj(**ROOM_LINKS), "description": "With `admission_required` and `admission_invalid`: where "
+                   "the event's waiting room gives out admissions."}},
         code={**STR, "description": "Machine-readable: not_found, invalid, sold_out, all_reserved, waiting_list, "
               "sales_closed, hold_expired, not_reserved, not_renewable, already_waiting, conflict, unauthorized, "
-              "too_many_requests, method_not_allowed, busy, unavailable, ..."},
+              "too_many_requests, method_not_allowed, busy, unavailable, admission_required, admission_invalid, "
+              "already_in_room, room_paused, ..."},
         message={**STR, "description": "For people."},
         fields={"type": "object", "additionalProperties": STR,
                 "description": "Field path (e.g. `items[0].quantity`) to message."},
@@ -110,6 +128,19 @@ SCHEMAS = {
         hold_minutes=INT, currency={**STR, "description": "Every price of the event is in it (ISO 4217)."},
         ticket_types={"type": "array", "items": ref("TicketType")},
         links=obj(self=ref("Link"), availability=ref("Link"), reserve=ref("Link"), join_waitlist=ref("Link")),
+        waiting_room={"oneOf": [{"type": "null"}, ref("WaitingRoom")],
+                      "description": "The waiting room in front of the on-sale, if the organizer set one up."},
+    ),
+    "WaitingRoom": obj(
+        opens_at={**TIME, "description": "When the room starts taking places."},
+        on_sale={**TIME, "description": "The on-sale instant: places taken before it are drawn in a random order "
+                 "then, later ones queue behind in arrival order."},
+        admission_required={**BOOL, "description": "Reserving needs an `admission` from the room now (from its "
+                            "opening until it closes)."},
+        closed={"type": ["string", "null"], "enum": CLOSED_REASONS + [None],
+                "description": "Null while the room is in use; why it closed otherwise."},
+        seed_hash={**STR, "description": "SHA-256 (hex) of the draw's seed, shown before the on-sale."},
+        links=obj(draw=ref("Link"), **ROOM_LINKS),
     ),
     "EventList": obj(events={"type": "array", "items": ref("Event")}),
     "OrganizerEventList": obj(events={"type": "array", "items": {
@@ -117,7 +148,7 @@ SCHEMAS = {
     "Availability": obj(slug=STR, ticket_types={"type": "array", "items": obj(
         {"held_by_you": COUNT, "held_by_others": COUNT}, id=INT, on_sale=BOOL, **FIGURES, **LINE)}),
     "ReservationRequest": {
-        **obj(email=EMAIL, items={
+        **obj({"admission": ADMISSION}, email=EMAIL, items={
             "type": "array", "minItems": 1, "maxItems": MAX_ITEMS,
             "description": "Each ticket type at most once.",
             "items": {**obj(ticket_type_id={"type": "integer", "minimum": 1, "maximum": MAX_ID, "examples": [1]},
@@ -161,7 +192,9 @@ SCHEMAS = {
         token=STR, event=obj(slug=STR, title=STR), ticket_type_id=INT, ticket_type_name=STR, email=STR,
         quantity={**COUNT, "description": "Tickets asked for."}, created_at=TIME,
         state={"type": "string", "enum": PLACE_STATES,
-               "description": "`waiting` in line; `offered`: tickets are held for you (see `offer`), pay before "
+               "description": "`waiting` in line; `deferred`: asked for from the event's waiting room, you "
+               "join the line if the sale sells out (not in line yet); "
+               "`offered`: tickets are held for you (see `offer`), pay before "
                "`offer.expires_at`; `bought`; `offer_lapsed`: the offer was not taken (or was released); "
                "`left` the line; `closed`: the organizer closed the line."},
         position={"type": ["integer", "null"], "minimum": 1, "description": "1 at the head of the line; null once "
@@ -178,6 +211,48 @@ SCHEMAS = {
             links=obj(reservation=ref("Link"), page=ref("Link")),
         )], "description": "The hold offered to this place, once there is one."},
         links=obj({"leave": ref("Link")}, self=ref("Link"), page=ref("Link")),
+    ),
+    "RoomJoinRequest": {**obj({"email": {**EMAIL, "type": ["string", "null"],
+                                         "description": "Optional (null or absent: none): one place per address."}}),
+                        "additionalProperties": False},
+    "RoomPlace": obj(
+        token={**STR, "description": "The key to this place: read and leave it with it."},
+        number={**COUNT, "description": "Place number, in arrival order: the draw orders the numbers taken "
+                "before the on-sale."},
+        phase={"type": "string", "enum": ROOM_PHASES,
+               "description": "`before_draw`: wait for the on-sale; `drawing`: being drawn; `queued`: in line "
+               "(`ahead`, `estimated_wait_seconds`); `admitted`: reserve now with `admission` before "
+               "`admission_expires_at`; `used`: its admission placed a hold; `lapsed`: the admission was not used "
+               "in time; `left`; `closed`: the room closed (`closed_reason`); `ended`: the organizer switched "
+               "the room off; `paused`: the room is briefly unavailable, nobody is admitted (poll again); "
+               "`lost`: the room no longer knows this place (join again)."},
+        event=obj(slug=STR, title=STR),
+        ahead={"type": ["integer", "null"], "minimum": 0, "description": "People ahead in line (once queued)."},
+        people={**COUNT, "description": "Places taken in the room so far."},
+        tickets_left={**COUNT, "description": "Tickets available now."},
+        may_come_back={**COUNT, "description": "Tickets held by others that may come back if their holds lapse."},
+        out_of_reach={**BOOL, "description": "The people ahead already want more tickets than are left and may "
+                      "come back: this place will likely not get one (the waiting list is the way then)."},
+        estimated_wait_seconds={"type": ["integer", "null"], "minimum": 0,
+                                "description": "At the pace of the last minute, while queued."},
+        on_sale=TIME_OR_NULL,
+        seed_hash={**STR_OR_NULL, "description": "SHA-256 of the draw's seed."},
+        seed={**STR_OR_NULL, "description": "The draw's seed, published from the on-sale instant."},
+        closed_reason={"type": ["string", "null"], "enum": CLOSED_REASONS + [None]},
+        admission={**STR_OR_NULL, "description": "While `admitted`: send it as `admission` when reserving."},
+        admission_expires_at=TIME_OR_NULL,
+        # reserve only while admitted, leave only while in the room: what cannot be done is not offered.
+        links=obj({"reserve": ref("Link"), "leave": ref("Link")}, self=ref("Link"), event=ref("Link"),
+                  draw=ref("Link")),
+    ),
+    "RoomDraw": obj(
+        {"seed": {**STR, "description": "Published from the on-sale instant."},
+         "drawn": {"type": ["integer", "null"], "minimum": 0,
+                   "description": "K: the places taken before the on-sale (null until the first join or poll "
+                   "at or after it fixed it)."},
+         "order": {"type": ["array", "null"], "items": INT,
+                   "description": "Places 1..K in the drawn order: recompute it from `seed` by `rule`."}},
+        seed_hash=STR, on_sale=TIME, rule=STR,
     ),
     "OrganizerOrder": {"allOf": [ref("Order"), obj(id=INT, anomalies={
         "type": "array", "description": "Signed payment events that did not match the order; none confirmed it.",
@@ -223,6 +298,11 @@ PLACE_LINKS = {
     "GetPlace": {"operationId": "getPlace", "parameters": {"token": "$response.body#/token"}},
     "LeaveWaitlist": {"operationId": "leaveWaitlist", "parameters": {"token": "$response.body#/token"}},
 }
+ROOM_PLACE = {"slug": "$response.body#/event/slug", "token": "$response.body#/token"}
+ROOM_PLACE_LINKS = {
+    "GetRoomPlace": {"operationId": "getRoomPlace", "parameters": ROOM_PLACE},
+    "LeaveRoom": {"operationId": "leaveRoom", "parameters": ROOM_PLACE},
+}
 
 
 def reservation_response(description: str, links: bool = False, **headers) -> dict:
@@ -236,6 +316,13 @@ def place_response(description: str, links: bool = False, **headers) -> dict:
     response = json_response(description, ref("Place"), headers or None)
     if links:
         response["links"] = PLACE_LINKS
+    return response
+
+
+def room_place_response(description: str, links: bool = False, **headers) -> dict:
+    response = json_response(description, ref("RoomPlace"), headers or None)
+    if links:
+        response["links"] = ROOM_PLACE_LINKS
     return response
 
 
@@ -287,6 +374,9 @@ PATHS = {
         "responses": {
             "201": reservation_response("Held; the countdown runs from `expires_at`.", links=True,
                                         Location=header("The reservation's URL.", required=True)),
+            "403": error("The event's waiting room is open: `admission_required` (send the `admission` your place "
+                         "was given) or `admission_invalid` (forged, for another event, lapsed or already used). "
+                         "`links` says where to take a place."),
             "404": NOT_FOUND,
             "409": error("Not enough tickets: `sold_out`, `all_reserved` (with `retry_after`; some may come "
                          "back when holds lapse), `waiting_list` (tickets that came back go to the people on the "
@@ -367,6 +457,55 @@ PATHS = {
                                        "the reservation.")},
         },
     },
+    "/events/{slug}/room": {"post": {
+        "operationId": "joinRoom",
+        "summary": "Take a place in the event's waiting room (from `waiting_room.opens_at`); poll the place. Rate "
+                   "limited per client, with the shop's room form.",
+        "parameters": [ROOM_SLUG],
+        "requestBody": {"required": False, "content": {"application/json": {
+            "schema": ref("RoomJoinRequest"), "example": {"email": "buyer@example.com"},
+        }}},
+        "responses": {
+            "201": room_place_response("A new place, at the back (or drawn, if taken before the on-sale).",
+                                       links=True, Location=header("The place's URL.", required=True)),
+            "404": error("No such event, or it has no waiting room."),
+            "409": error("`already_in_room`: this email has a place in the room already (it is reached only "
+                         "through its token); `conflict`: the room has not opened yet; `sales_closed`: it closed "
+                         "(sold out, or sales ended)."),
+            "422": INVALID,
+            "429": error("`too_many_requests`: too many places taken from this client.",
+                         {"Retry-After": {**RETRY_AFTER, "required": True}}),
+            "503": ROOM_PAUSED,
+        },
+    }},
+    "/events/{slug}/room/places/{token}": {
+        "get": {
+            "operationId": "getRoomPlace",
+            "summary": "The place: phase, people ahead, tickets left, estimated wait, the admission once admitted; "
+                       "poll this (it costs no database query).",
+            "parameters": [ROOM_SLUG, ROOM_TOKEN,
+                           {"name": "If-None-Match", "in": "header", "required": False, "schema": STR,
+                            "description": "The ETag of the place as you last read it."}],
+            "responses": {"200": room_place_response("The place."),
+                          "304": {"description": "Unchanged since the ETag you sent."}, "404": NOT_FOUND},
+        },
+        "delete": {
+            "operationId": "leaveRoom",
+            "summary": "Leave the room, until admitted (an admission counts until used or lapsed: 409).",
+            "parameters": [ROOM_SLUG, ROOM_TOKEN],
+            "responses": {"200": room_place_response("Left (also when it already had, or the room closed)."),
+                          "404": NOT_FOUND, "409": error("Admitted already: reserve, or let the admission lapse "
+                                                         "(`conflict`)."), "503": ROOM_PAUSED},
+        },
+    },
+    "/events/{slug}/room/draw": {"get": {
+        "operationId": "getRoomDraw",
+        "summary": "The published draw: the seed's hash before the on-sale; the seed, the rule and the drawn "
+                   "order after it, so anyone can check the order.",
+        "parameters": [ROOM_SLUG],
+        "responses": {"200": json_response("The draw.", ref("RoomDraw")),
+                      "404": error("No such event, or it has no waiting room.")},
+    }},
     "/organizer/events": {"get": organizer({
         "operationId": "listOrganizerEvents", "summary": "The token's organizer's events, published or not.",
         "responses": {"200": json_response("Events.", ref("OrganizerEventList"))},

@@ -10,8 +10,13 @@ from ...domain.formatting import seconds_until
 from ...domain.holds import effective_status, holds_at
 from ...domain.models import Event, Order, OrderStatus, TicketType
 from ...domain.renewals import offer_window
+from ...domain.waiting_room import guarding, schedule
 from ...readmodels.waitlist_places import Place
+from ...services import waiting_room
 from ...services.checkin import ScanResult
+
+# Phases in which leaving the room still gives something up (DELETE changes nothing later on).
+IN_ROOM = (waiting_room.BEFORE_DRAW, waiting_room.DRAWING, waiting_room.QUEUED, waiting_room.ADMITTED)
 
 
 def iso(at: datetime | None) -> str | None:
@@ -49,6 +54,47 @@ def event(ev: Event, availability: dict[int, Availability], at: datetime) -> dic
             "availability": _link("api.get_availability", "GET", slug=ev.slug),
             "reserve": _link("api.create_reservation", "POST", slug=ev.slug),
             "join_waitlist": _link("api.join_waitlist", "POST", slug=ev.slug),
+        },
+        "waiting_room": room(ev, at),
+    }
+
+
+def room(ev: Event, at: datetime) -> dict | None:
+    """The event's waiting room, if it has one for its on-sale (open, coming or closed)."""
+    when = schedule(ev.waiting_room, ev.ticket_types)
+    if when is None:
+        return None
+    return {
+        "opens_at": iso(when.opens_at), "on_sale": iso(when.on_sale),
+        "admission_required": guarding(ev.waiting_room, ev.ticket_types, at),
+        "closed": ev.waiting_room.closed_reason if ev.waiting_room.closed_at else None,
+        "seed_hash": ev.waiting_room.seed_hash,
+        "links": {**room_links(ev.slug), "draw": _link("api.get_room_draw", "GET", slug=ev.slug)},
+    }
+
+
+def room_links(slug: str) -> dict:
+    """Where a buyer takes a place in the room: through the API, or on the shop's room page."""
+    return {"room": _link("api.join_room", "POST", slug=slug), "room_page": _link("shop.room", "GET", slug=slug)}
+
+
+def room_place(p: waiting_room.Place) -> dict:
+    """A place in an event's waiting room, as its holder (whoever has the token) sees it."""
+    return {
+        "token": p.token, "number": p.number, "phase": p.phase, "event": {"slug": p.slug, "title": p.title},
+        "ahead": p.ahead, "people": p.people, "tickets_left": p.tickets_left, "may_come_back": p.may_come_back,
+        "out_of_reach": p.out_of_reach,
+        "estimated_wait_seconds": round(p.wait.total_seconds()) if p.wait is not None else None,
+        "on_sale": iso(p.on_sale), "seed_hash": p.seed_hash, "seed": p.seed, "closed_reason": p.closed_reason,
+        "admission": p.admission, "admission_expires_at": iso(p.admission_until),
+        "links": {
+            "self": _link("api.get_room_place", "GET", slug=p.slug, token=p.token),
+            "event": _link("api.get_event", "GET", slug=p.slug),
+            "draw": _link("api.get_room_draw", "GET", slug=p.slug),
+            # What cannot be done is not offered: reserving takes the admission, leaving a place in the room.
+            **({"reserve": _link("api.create_reservation", "POST", slug=p.slug)}
+               if p.phase == waiting_room.ADMITTED else {}),
+            **({"leave": _link("api.leave_room", "DELETE", slug=p.slug, token=p.token)} if p.phase in IN_ROOM else {}),
         },
     }
 
@@ -155,7 +201,8 @@ def place(p: Place) -> dict:
         "links": {
             "self": _link("api.get_place", "GET", token=entry.token),
             "page": _link("shop.waiting", "GET", token=entry.token),  # the buyer's waiting page
-            **({"leave": _link("api.leave_waitlist", "DELETE", token=entry.token)} if p.state == "waiting" else {}),
+            **({"leave": _link("api.leave_waitlist", "DELETE", token=entry.token)}
+               if p.state in ("waiting", "deferred") else {}),
         },
     }
 

@@ -73,13 +73,17 @@ def _unknown(obj: dict, allowed: set[str], prefix: str, fields: dict[str, str]) 
         fields[f"{prefix}{key}"] = "Unknown field."
 
 
-def reservation_request(body: Any) -> tuple[str, dict[int, int]]:
-    """``{"email", "items": [{"ticket_type_id", "quantity"}]}`` -> (email, {ticket_type_id: quantity})."""
+def reservation_request(body: Any) -> tuple[str, dict[int, int], str | None]:
+    """``{"email", "items": [{"ticket_type_id", "quantity"}], "admission"?}`` -> (email,
+    {ticket_type_id: quantity}, admission). Whether the admission is genuine is the room's to say."""
     if not isinstance(body, dict):
         raise InvalidInput({"body": "Send a JSON object with email and items."})
     fields: dict[str, str] = {}
-    _unknown(body, {"email", "items"}, "", fields)
+    _unknown(body, {"email", "items", "admission"}, "", fields)
     email = _email(body.get("email"), fields)
+    admission = body.get("admission")
+    if admission is not None and not isinstance(admission, str):
+        fields["admission"] = "Must be a string: the admission your place in the waiting room was given."
     items = body.get("items")
     quantities: dict[int, int] = {}
     if items is None:
@@ -93,7 +97,19 @@ def reservation_request(body: Any) -> tuple[str, dict[int, int]]:
             _item(item, f"items[{index}]", quantities, fields)
     if fields:
         raise InvalidInput(fields)
-    return email, quantities
+    return email, quantities, admission or None
+
+
+def room_join_request(body: Any) -> str | None:
+    """No body, or ``{"email"?}`` -> the email (one place per address), or None."""
+    if not isinstance(body, dict):
+        raise InvalidInput({"body": "Send no body, or a JSON object with an optional email."})
+    fields: dict[str, str] = {}
+    _unknown(body, {"email"}, "", fields)
+    email = _email(body.get("email"), fields, required=False)
+    if fields:
+        raise InvalidInput(fields)
+    return email
 
 
 def waitlist_request(body: Any) -> tuple[int, int, str]:
@@ -114,10 +130,11 @@ def waitlist_request(body: Any) -> tuple[int, int, str]:
     return tt_id, quantity, email
 
 
-def _email(email: Any, fields: dict[str, str]) -> str | None:
+def _email(email: Any, fields: dict[str, str], *, required: bool = True) -> str | None:
     """The email trimmed and normalized, as every entry point stores it; or a message in ``fields``."""
     if email is None:
-        fields["email"] = "Required."
+        if required:
+            fields["email"] = "Required."
     elif not isinstance(email, str):
         fields["email"] = "Must be a string."
     else:

@@ -7,7 +7,7 @@ import json
 from flask import jsonify, request, url_for
 
 from ...domain.clock import now
-from ...domain.errors import AlreadyReserved, TooManyRequests
+from ...domain.errors import AdmissionRequired, AlreadyReserved, TooManyRequests
 from ...domain.hoarding import ALREADY_RESERVED
 from ...domain.models import Order
 from ...readmodels import availability, availability_cache, order_lists, waitlist_places
@@ -25,13 +25,13 @@ AVAILABILITY = "api-availability"  # availability_cache kind of the anonymous an
 def refuse_bodies_other_than_json():
     """A body is read only as JSON, and only when it says so: a form or text/plain post, which
     any web page can make a browser send to us cross-site, is a 415 and changes nothing."""
-    if request.method in BODY_METHODS and _has_body() and request.mimetype != "application/json":
+    if request.method in BODY_METHODS and has_body() and request.mimetype != "application/json":
         return errors.error_response(415, "unsupported_media_type",
                                      "Send the request body as JSON, with Content-Type: application/json.")
     return None
 
 
-def _has_body() -> bool:
+def has_body() -> bool:
     return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
 
 
@@ -87,9 +87,12 @@ def _conditional(answer: dict):
 
 @bp.post("/events/<api_segment:slug>/reservations")
 def create_reservation(slug: str):
-    email, quantities = validation.reservation_request(request.get_json(silent=True))
+    email, quantities, admission = validation.reservation_request(request.get_json(silent=True))
     try:
-        order = reserving.reserve(slug, quantities, email, client_address=request.remote_addr)
+        order = reserving.reserve(slug, quantities, email, client_address=request.remote_addr, admission=admission)
+    except AdmissionRequired as error:  # the room guards the event: say where its admissions are given
+        return errors.error_response(error.http_status, error.code, error.message,
+                                     links=representations.room_links(slug))
     except AlreadyReserved as error:
         # Not the hold's URL: its token is the key to it (release, pay), and a caller may merely know the email.
         message = (f"{ALREADY_RESERVED}; its link is in the email we sent when you reserved "
@@ -129,10 +132,10 @@ def renew_reservation(token: str):
 
 
 def _reservation(order: Order, status: int, **headers):
-    return _private(representations.reservation(order, now()), status, headers)
+    return private(representations.reservation(order, now()), status, headers)
 
 
-def _private(body: dict, status: int, headers: dict):
+def private(body: dict, status: int, headers: dict):
     """An answer only the token's holder may see: no cache keeps it."""
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
@@ -161,7 +164,7 @@ def leave_waitlist(token: str):
 
 
 def _place(token: str, status: int, **headers):
-    return _private(representations.place(waitlist_places.place(token)), status, headers)
+    return private(representations.place(waitlist_places.place(token)), status, headers)
 
 
 # --- organizers: bearer token, own events only --------------------------------

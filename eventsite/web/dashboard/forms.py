@@ -34,7 +34,7 @@ from wtforms.validators import (
 from ...domain import rules
 from ...domain.errors import InvalidRequest
 from ...domain.formatting import UNSHOWABLE, from_minor_units, known_timezone, minor_units, shown_in
-from ...domain.models import Event, OrderStatus
+from ...domain.models import Event, OrderStatus, WaitingRoom
 from ...readmodels import localized
 from ...services.catalog import EVENT_RANGES
 
@@ -265,6 +265,30 @@ class OrderFilterForm(FlaskForm):
         """The filters as typed, for the pages' links: only the form's own fields (other query
         arguments, such as ``event_id`` or ``endpoint``, would collide with url_for's)."""
         return {name: self[name].raw_data[0] for name in self.FILTERS if self[name].raw_data and self[name].raw_data[0]}
+
+
+def _room_setting(label: str, name: str, blank: str) -> IntegerField:
+    """A waiting room's number setting with the model's default; its range is the service's rule."""
+    return IntegerField(label, default=WaitingRoom.__table__.c[name].default.arg,
+                        validators=[InputRequired(message=blank)])
+
+
+class WaitingRoomForm(FlaskForm):
+    """A waiting room's settings (``services.waiting_room.configure`` checks each range)."""
+
+    enabled = BooleanField("Sell the on-sale through a waiting room")
+    opens_minutes_before = _room_setting("The room opens before the on-sale (minutes)", "opens_minutes_before",
+                                         "Enter how many minutes before the on-sale the room opens.")
+    admission_minutes = _room_setting("An admission lasts (minutes)", "admission_minutes",
+                                      "Enter how many minutes an admitted buyer has to reserve.")
+    admissions_per_minute = _room_setting("Admissions per minute, at most", "admissions_per_minute",
+                                          "Enter how many buyers may be admitted per minute.")
+    stock_multiple = _room_setting("Admitted buyers who have not reserved yet: at most this many times the "
+                                   "tickets that can still be bought", "stock_multiple",
+                                   "Enter how many times the tickets left may be admitted at once.")
+
+    def values(self) -> dict:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
 
 
 class CheckInForm(FlaskForm):

@@ -29,8 +29,8 @@ from ...domain.errors import DomainError, InvalidRequest
 from ...domain.models import OrderStatus
 from ...domain.rules import normalize_email
 from ...domain.waitlist import CLOSED
-from ...readmodels import chart, checkins, exports, lookups, order_lists, organizer_figures, waitlists
-from ...services import accounts, catalog, waitlist
+from ...readmodels import chart, checkins, exports, lookups, order_lists, organizer_figures, room_figures, waitlists
+from ...services import accounts, catalog, waiting_room, waitlist
 from ...services import checkin as door
 from ...services import organizer_actions as actions
 from ..extensions import htmx
@@ -52,7 +52,7 @@ def require_login():
 
 @bp.context_processor
 def helpers():
-    return {"poll_seconds": current_app.config["AVAILABILITY_POLL_SECONDS"]}
+    return {"poll_seconds": current_app.config["AVAILABILITY_POLL_SECONDS"], "duration": room_figures.readable}
 
 
 def _submit(form, apply):
@@ -232,7 +232,13 @@ def _live(event) -> dict:
     numbers = organizer_figures.event_figures(event)
     series = chart.series(event.id, at=numbers.at)
     return {"event": event, "figures": numbers, "plot": chart.plot(series) if series else None,
-            "waiting": waitlists.event_lines(event, at=numbers.at)}
+            "waiting": waitlists.event_lines(event, at=numbers.at), "room": _room(event, numbers.at)}
+
+
+def _room(event, at) -> room_figures.RoomCard | None:
+    """The waiting room's card: its queue (Redis; None when unreachable), holds, pace, report."""
+    report = waiting_room.report(event, at)
+    return room_figures.card(event, report, waiting_room.seed_for(event, at), at) if report else None
 
 
 @bp.get("/events/<id:event_id>")

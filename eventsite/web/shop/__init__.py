@@ -6,6 +6,6 @@ bp = Blueprint("shop", __name__)
 
 
 def init_app(app) -> None:
-    from . import find_tickets, renewal, views, waitlist  # noqa: F401  (routes attach to bp)
+    from . import find_tickets, renewal, room, views, waitlist  # noqa: F401  (routes attach to bp)
 
     app.register_blueprint(bp, url_prefix=None)

@@ -11,14 +11,15 @@ from flask import current_app, make_response, redirect, render_template, request
 from flask_limiter import RateLimitExceeded
 
 from ...domain.clock import now
-from ...domain.errors import Conflict, DomainError, InvalidRequest, TooManyRequests
+from ...domain.errors import AdmissionRequired, Conflict, DomainError, InvalidRequest, TooManyRequests
 from ...domain.formatting import seconds_until
 from ...domain.holds import holds_at
 from ...domain.models import Event, Order, OrderStatus
+from ...domain.waiting_room import guarding, read_admission
 from ...readmodels import availability_cache
 from ...readmodels.availability import shown_until
 from ...readmodels.lookups import order_by_token, published_event, published_events
-from ...services import reserving
+from ...services import reserving, waiting_room
 from ..extensions import htmx
 from ..ratelimit import reservation_limit, retry_after
 from . import bp, display
@@ -26,6 +27,8 @@ from .display import fingerprint, on_sale_status, ticket_lines
 
 FRAGMENT = "fragment"  # availability_cache kind of the anonymous fragment, by slug
 HOLDS_KEY = "holds"  # {event id: reservation token} for this browser
+ADMISSIONS_KEY = "room_admissions"  # {slug: admission token} given to this browser by the event's waiting room
+ROOM_PLACES_KEY = "room_places"  # {slug: place token} this browser took in the event's waiting room
 # Once payment has started, the payment pages own the order.
 PAYMENT_STATUSES = (OrderStatus.PAYMENT_PROCESSING, OrderStatus.CONFIRMED, OrderStatus.REFUNDED)
 
@@ -90,12 +93,15 @@ def reserve(slug: str):
     try:
         with reservation_limit():  # the same budget per client as the API's reservations
             order = reserving.reserve(slug, _quantities(request.form, strict=True),
-                                      request.form.get("email", "").strip(), client_address=request.remote_addr)
+                                      request.form.get("email", "").strip(), client_address=request.remote_addr,
+                                      admission=session.get(ADMISSIONS_KEY, {}).get(slug))
     except RateLimitExceeded:
         return reserve_refused(slug, too_many_attempts())
     except DomainError as error:
         return reserve_refused(slug, error)
     _remember(order)
+    if order.room_place is not None:  # the admission placed its one hold: the event page shows the room again
+        session[ADMISSIONS_KEY] = {k: v for k, v in session.get(ADMISSIONS_KEY, {}).items() if k != slug}
     return go_to(url_for("shop.reservation", token=order.token))
 
 
@@ -180,8 +186,21 @@ def _event_page(event: Event, *, error: DomainError | None = None, status: int =
     return render_template(
         "shop/event.html", event=event, lines=lines, at=at, etag=fingerprint(lines), error=error,
         email=request.form.get("email", ""), hold_token=token if holds_some else None,
-        own_hold=_viewer_token_of(error) if error else None,
+        own_hold=_viewer_token_of(error) if error else None, **_room_context(event, at),
     ), status
+
+
+def _room_context(event: Event, at) -> dict:
+    """While the waiting room guards the event: the room instead of the form, unless this browser
+    was admitted (then the form, and until when the admission lasts)."""
+    if not guarding(event.waiting_room, event.ticket_types, at):
+        return {"room": None}
+    try:
+        admitted = read_admission(waiting_room.key(), session.get(ADMISSIONS_KEY, {}).get(event.slug), event.id, at)
+    except AdmissionRequired:
+        admitted = None
+    return {"room": event.waiting_room, "admitted": admitted,
+            "room_place": session.get(ROOM_PLACES_KEY, {}).get(event.slug)}
 
 
 def reservation_context(order: Order) -> dict:
@@ -215,9 +234,14 @@ def _viewer_token(event_id: int) -> str | None:
 
 
 def _remember(order: Order) -> None:
-    holds = session.get(HOLDS_KEY, {})
-    if holds.get(str(order.event_id)) != order.token:  # only then does the cookie need rewriting
-        session[HOLDS_KEY] = {**holds, str(order.event_id): order.token}
+    keep_for_event(HOLDS_KEY, str(order.event_id), order.token)
+
+
+def keep_for_event(key: str, event_key: str, value: str) -> None:
+    """Remember ``value`` for one event in the session's ``key`` map."""
+    kept = session.get(key, {})
+    if kept.get(event_key) != value:  # only then does the cookie need rewriting
+        session[key] = {**kept, event_key: value}
 
 
 def go_to(location: str):

@@ -19,8 +19,11 @@ from ..ratelimit import reservation_limit
 from . import bp
 from .views import go_to, reserve_refused, too_many_attempts
 
-# While these last, the waiting page polls; the others are final.
-LIVE_STATES = ("waiting", "offered")
+# While these last, the waiting page polls; the others are final. A deferred place polls to see
+# itself join the line when the waiting room sells out.
+LIVE_STATES = ("waiting", "deferred", "offered")
+# A place that can be left: in line, or deferred by a waiting room.
+LEAVABLE_STATES = ("waiting", "deferred")
 # How often the head of the line polls once tickets came back for it: its offer is a job away,
 # and it should see it within a second of being made, not a whole ordinary poll later.
 IMMINENT_POLL_SECONDS = 1
@@ -28,7 +31,8 @@ IMMINENT_POLL_SECONDS = 1
 
 @bp.post("/events/<slug>/waitlist")
 def join_waitlist(slug: str):
-    """Refusals answer like the reserve form's: the message, the figures refreshed, 4xx."""
+    """Refusals answer like the reserve form's: the message, the figures refreshed, 4xx. The waiting
+    room's page posts here too (while the room guards the sale, the place is deferred)."""
     try:
         with reservation_limit():  # joining competes for tickets too: the same budget per client as reserving
             entry = waitlist.join(slug, _whole_number("ticket_type_id", "Choose a ticket type."),
@@ -64,7 +68,7 @@ def waiting_status(token: str):
 def confirm_leave_waitlist(token: str):
     """Leaving gives up the place for good, so the waiting page's link asks first (no script needed)."""
     place = waitlist_places.place(token)
-    if place.state != "waiting":
+    if place.state not in LEAVABLE_STATES:
         return redirect(url_for("shop.waiting", token=token), 303)
     return render_template("shop/waiting.html", confirm_leave=True, **_context(place))
 

@@ -2,27 +2,33 @@
 (real HTTP, real PostgreSQL): no 5xx, and every answer matches the document."""
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from room_support import set_room
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from testenv import truncate_all
 
+from eventsite.domain.clock import clock
+from eventsite.infra import room_store
 from eventsite.services import waitlist
 from eventsite.web.api.openapi import DOCUMENT
 
-schema = schemathesis.openapi.from_dict(DOCUMENT)
+schema = schemathesis.openapi.from_dict(copy.deepcopy(DOCUMENT))  # it adds the links it infers: not to ours
 CALLS: dict[str, Counter[str]] = {"fuzz": Counter(), "stateful": Counter()}
 FIGURES = Path(__file__).parents[2] / "artifacts" / "schemathesis-figures.json"
 
 
 # Operations that also answer 422 for rules a schema cannot state (a ticket type's per-order
-# limit, another event's types), so schema-valid input is not always acceptable there.
-SEMANTIC = {"createReservation", "joinWaitlist"}
+# limit, another event's types, the full email syntax), so schema-valid input is not always acceptable there.
+SEMANTIC = {"createReservation", "joinWaitlist", "joinRoom"}
+ROOM_ON_SALE = timedelta(minutes=10)  # "big-night" goes on sale 10 minutes after each reset; its room is open
 
 
 def _validate(case, response, kind: str) -> None:
@@ -47,8 +53,8 @@ def _record_figures():
 
 @pytest.fixture
 def target(app, live_server, make_event, organizer_token):
-    """The documented example event (ticket type id 1: ids restart for every test) and a token;
-    ``target.reset()`` starts over from empty tables."""
+    """The documented example events (ticket type id 1: ids restart for every test; "big-night", type 3,
+    has a waiting room, open) and a token; ``target.reset()`` starts over from empty tables and rooms."""
 
     class Target:
         base_url = f"{live_server}/api/v1"
@@ -56,8 +62,13 @@ def target(app, live_server, make_event, organizer_token):
         def reset(self):
             with app.app_context():
                 truncate_all()
+                room_store.clear()
             make_event({"name": "GA", "capacity": 3, "per_order_limit": 2}, {"name": "VIP", "capacity": 1},
                        slug="demo-night")
+            room_event, _ = make_event({"name": "GA", "capacity": 2, "sales_start": clock.now() + ROOM_ON_SALE},
+                                       slug="big-night")
+            with app.app_context():
+                set_room(room_event)
             self.auth = organizer_token()
 
     target = Target()
@@ -132,9 +143,35 @@ def test_a_real_place_in_line_through_the_documented_operations(app, call):
     call("DELETE", "/waitlist/{token}", 200, path_parameters={"token": second})
 
 
+def test_a_real_place_in_the_waiting_room_through_the_documented_operations(frozen, call):
+    """And for a waiting room: take places before the on-sale, reserve without an admission (403),
+    one place leaves, the other is admitted at the instant and reserves with its admission."""
+    slug = {"slug": "big-night"}
+    reservation = {"email": "first@example.com", "items": [{"ticket_type_id": 3, "quantity": 1}]}
+    first = call("POST", "/events/{slug}/room", 201, path_parameters=slug, body={"email": "first@example.com"}).json()
+    call("POST", "/events/{slug}/room", 409, path_parameters=slug, body={"email": "first@example.com"})
+    second = call("POST", "/events/{slug}/room", 201, path_parameters=slug).json()  # no body, no email
+    place = {**slug, "token": first["token"]}
+    call("GET", "/events/{slug}/room/places/{token}", 200, path_parameters=place)
+    call("GET", "/events/{slug}/room/draw", 200, path_parameters=slug)
+    call("GET", "/events/{slug}", 200, path_parameters=slug)
+    call("POST", "/events/{slug}/reservations", 403, path_parameters=slug, body=reservation)  # admission_required
+    call("DELETE", "/events/{slug}/room/places/{token}", 200, path_parameters={**slug, "token": second["token"]})
+    frozen.advance(ROOM_ON_SALE)
+    admitted = call("GET", "/events/{slug}/room/places/{token}", 200, path_parameters=place).json()
+    assert admitted["phase"] == "admitted"
+    call("POST", "/events/{slug}/reservations", 201, path_parameters=slug,
+         body={**reservation, "admission": admitted["admission"]})
+    call("POST", "/events/{slug}/reservations", 403, path_parameters=slug,  # admission_invalid: used
+         body={**reservation, "email": "again@example.com", "admission": admitted["admission"]})
+    draw = call("GET", "/events/{slug}/room/draw", 200, path_parameters=slug).json()
+    assert draw["drawn"] == 2 and sorted(draw["order"]) == [1, 2]  # both drawn: the one who left too
+
+
 def test_reservation_workflows_follow_the_documented_links(target):
-    """Stateful: reserve, then follow the 201's links (read, release, check out) with the
-    real token. Each scenario starts from the same data, so replays behave the same."""
+    """Stateful: reserve, or take a place in the room, then follow the 201's links (read, release,
+    check out; read the place, leave) with the real token. Each scenario starts from the same data,
+    so replays behave the same."""
 
     class Workflow(schema.as_state_machine()):
         def setup(self):

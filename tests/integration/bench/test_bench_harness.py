@@ -19,6 +19,7 @@ TINY = {
     "BENCH_POLL_CONNECTIONS": "5", "BENCH_POLL_SECONDS": "2", "BENCH_HISTORY_SMALL": "200",
     "BENCH_HISTORY": "2000", "BENCH_LIVE_HOLDS": "20", "BENCH_GROWTH_REQUESTS": "20",
     "BENCH_PGBENCH_SECONDS": "2", "BENCH_SWEEP_HOLDS": "500", "SWEEP_BATCH_SIZE": "200", "BENCH_WORKERS": "2",
+    "BENCH_ROOM_BUYERS": "200", "BENCH_ROOM_TICKETS": "30", "BENCH_ROOM_MAX_SECONDS": "60",
 }
 
 
@@ -36,8 +37,9 @@ def test_the_whole_bench_runs_and_reports_every_scenario(tmp_path):
     for key in ("nproc", "memory_gb", "python", "postgresql", "flask", "gunicorn"):
         assert doc["machine"][key]
     results = doc["results"]
-    assert set(results) >= {"rush", "reference", "polling", "growth", "sweep"}
-    for heading in ("## Rush", "## References", "## Polling", "## Growth", "## Sweep", "## Targets"):
+    assert set(results) >= {"rush", "reference", "polling", "growth", "sweep", "room"}
+    for heading in ("## Rush", "## References", "## Polling", "## Growth", "## Sweep", "## Waiting room",
+                    "## Targets"):
         assert heading in markdown
 
     assert set(results["rush"]) == {"eventsite", "naive"}
@@ -69,3 +71,15 @@ def test_the_whole_bench_runs_and_reports_every_scenario(tmp_path):
     sweep = results["sweep"]
     assert sweep["expired"] == 500 and sweep["left_lapsed"] == 0
     assert sweep["statements"] > 0 and sweep["peak_rss_mb"] > 0
+
+    room = results["room"]
+    assert room["joins"]["eventsite"]["requests"] == 200 and room["joins"]["eventsite"]["errors"] == 0
+    assert room["polls"]["eventsite"]["requests"] > 0 and room["polls"]["eventsite"]["errors"] == 0
+    sale, checks = room["onsale"], room["checks"]
+    assert sale["sold_out"] and sale["granted"] == 30 and sale["errors"] == 0
+    assert checks["db_taken"] == 30 and checks["oversold"] == 0
+    assert checks["places_holding_twice"] == checks["holds_without_place"] == 0
+    assert checks["holds_of_places_never_admitted"] == 0
+    assert checks["drawn"] == 200 and checks["admitted"] >= 30
+    for key in ("seed_hidden_before", "seed_matches_hash", "order_is_the_rules", "admitted_in_draw_order"):
+        assert checks[key] is True, key

@@ -41,6 +41,9 @@ ROUTES = {
     # The owner passes the access check and meets the input rule: no state chosen.
     "dashboard.waitlist_state": ("POST", {"event_id": "event_id", "ticket_type_id": "ticket_type_ids"}, 422),
     "dashboard.export_orders": ("GET", {"event_id": "event_id"}, 200),
+    "dashboard.room_form": ("GET", {"event_id": "event_id"}, 200),
+    # The owner passes the access check and meets the input rule: no settings sent.
+    "dashboard.room_settings": ("POST", {"event_id": "event_id"}, 422),
 }
 PUBLIC = {"dashboard.login", "dashboard.signup"}
 ROLES = ("anonymous", "other", "owner")

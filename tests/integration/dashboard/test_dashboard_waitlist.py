@@ -107,7 +107,7 @@ def test_each_line_shows_who_waits_and_what_became_of_the_offers(app, owner, fro
     by_type = {line.ticket_type.name: line for line in lines.lines}
     counts = {name: (count.entries, count.tickets) for name, count in by_type["GA"].counts.items()}
     assert counts == {"waiting": (1, 1), "offered": (1, 2), "taken": (1, 1), "lapsed": (1, 1), "left": (1, 3),
-                      "closed": (0, 0)}
+                      "closed": (0, 0), "deferred": (0, 0)}
     assert by_type["GA"].unmet_demand == 2500 and by_type["VIP"].unmet_demand == 15000
     assert lines.unmet_demand == 17500
 
