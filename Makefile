@@ -67,17 +67,20 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-# Web, RQ worker, rq-scheduler, the dev payment server and the dev mail server together; Ctrl-C stops them all.
+# Web, RQ worker, rq-scheduler, the dev payment server and the dev mail server together, then a box
+# with the addresses and the demo login once they answer; Ctrl-C stops them all and exits 0
+# (devtools/run_all.py). No access log per request unless ACCESS_LOG=1.
 run: setup services maildev
 	$(BIN)/flask db upgrade
-	$(BIN)/flask demo load
 	$(BIN)/flask jobs schedule
-	@echo "eventsite is starting (Ctrl-C stops everything):"
-	@echo "  shop        http://127.0.0.1:5000"
-	@echo "  dashboard   http://127.0.0.1:5000/dashboard/  (the demo login is printed just above)"
-	@echo "  mail inbox  http://127.0.0.1:1080  (every message the shop sends lands here)"
-	@echo "  payments    http://127.0.0.1:12111 (the dev payment server)"
-	$(BIN)/honcho start -f Procfile
+	@set -o pipefail; login=$$($(BIN)/flask demo load | sed -n 's/^Organizer login: //p') && \
+	$(BIN)/python -m devtools.run_all Procfile \
+	  "eventsite is running; Ctrl-C stops everything" \
+	  "" \
+	  "  shop        http://127.0.0.1:5000" \
+	  "  dashboard   http://127.0.0.1:5000/dashboard/  log in as $$login" \
+	  "  payments    http://127.0.0.1:12111  (the dev payment server)" \
+	  "  mail inbox  http://127.0.0.1:1080   (every message the shop sends)"
 
 # Benchmarks (bench/): results in bench/results/latest.{json,md}; sizes via BENCH_* variables.
 bench: setup services

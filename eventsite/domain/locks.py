@@ -72,3 +72,14 @@ def ticket_types(session: Session, ticket_type_ids) -> list[TicketType]:
         select(TicketType).where(TicketType.id.in_(sorted(ticket_type_ids)))
         .order_by(TicketType.id).with_for_update(key_share=True).execution_options(populate_existing=True)
     ))
+
+
+def ticket_types_to_delete(session: Session, ticket_type_ids) -> list[TicketType]:
+    """Row-lock ticket types about to be deleted, in id order. FOR UPDATE (unlike ``ticket_types``)
+    waits for the KEY SHARE of every uncommitted order item, waiting-list place or check-in that
+    refers to them, so the check that nothing does sees those, and no new one can refer to them
+    until the deletion commits."""
+    return list(session.scalars(
+        select(TicketType).where(TicketType.id.in_(sorted(ticket_type_ids)))
+        .order_by(TicketType.id).with_for_update().execution_options(populate_existing=True)
+    ))

@@ -9,12 +9,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..domain import tickets as codes
 from ..domain.clock import now
 from ..domain.holds import effective_status_is
 from ..domain.models import Order, OrderItem, OrderStatus
 from ..infra.db import db
+from .tickets import secret
 
 PER_PAGE = 50
+MAX_ORDER_ID = 2**31 - 1  # orders.id is a 32-bit integer: a code naming a larger one is no ticket
 
 
 @dataclass(frozen=True)
@@ -24,9 +27,12 @@ class OrderFilter:
     email: str = ""
     created_from: datetime | None = None  # inclusive
     created_until: datetime | None = None  # exclusive
+    order_id: int | None = None  # the order a ticket code names (``ticket_order_id``)
 
     def criteria(self, event_id: int, at: datetime) -> list:
         criteria = [Order.event_id == event_id]
+        if self.order_id:
+            criteria.append(Order.id == self.order_id)
         if self.status:
             criteria.append(effective_status_is(self.status, at))
         if self.ticket_type_id:
@@ -70,3 +76,15 @@ def orders_page(event_id: int, filters: OrderFilter, number: int = 1, *, clamp: 
     return Page(list(orders), number, total)
 
 
+
+
+def ticket_order_id(event_id: int, code: str) -> int | None:
+    """The order of a genuine ticket code of this event; None for a forged or mistyped code, or
+    another event's (whose order is not ours to show)."""
+    parsed = codes.parse(code)
+    if parsed is None or parsed.order_id > MAX_ORDER_ID:
+        return None
+    order = db.session.scalar(select(Order).where(Order.id == parsed.order_id, Order.event_id == event_id))
+    if order is None or not 1 <= parsed.seat <= order.quantity or not codes.signed_by(parsed, secret(), order.token):
+        return None
+    return order.id

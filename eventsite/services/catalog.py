@@ -1,16 +1,21 @@
 """An organizer's events and ticket types: creating and editing them (no HTTP here)."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import select
 
 from ..domain import capacity, locks
-from ..domain.errors import Conflict, InvalidRequest
+from ..domain.errors import Conflict, InvalidRequest, NotFound
 from ..domain.formatting import UNSHOWABLE, decimal_amount, from_minor_units, minor_units, shown_in
-from ..domain.models import Event, Order, TicketType
+from ..domain.models import CheckIn, Event, Order, OrderItem, TicketType, WaitlistEntry
+from ..infra import room_store
 from ..infra.db import db
+from ..infra.redis import RedisError
 from ..infra.transactions import write_transaction
+
+log = logging.getLogger(__name__)
 
 EVENT_FIELDS = ("title", "slug", "timezone", "venue", "description", "starts_at", "ends_at", "hold_minutes",
                 "pending_payment_hours", "max_holds_per_client", "release_cooldown_seconds", "currency", "locale",
@@ -128,3 +133,62 @@ def update_ticket_type(ticket_type: TicketType, values: dict[str, Any]) -> Ticke
         for field in TICKET_TYPE_FIELDS:
             setattr(tt, field, values[field])
     return tt
+
+
+# --- deleting what nobody used ---------------------------------------------------------
+# Anything once ordered, waited for or let in stays: buyers' orders, the audit trail and the
+# accounts refer to it. What refers to an event, and to a ticket type, in the order checked.
+_EVENT_USES = ((Order.event_id, "orders"), (WaitlistEntry.event_id, "places on a waiting list"),
+               (CheckIn.event_id, "check-ins"))
+_TICKET_TYPE_USES = ((OrderItem.ticket_type_id, "orders"), (WaitlistEntry.ticket_type_id, "places on a waiting list"),
+                     (CheckIn.ticket_type_id, "check-ins"))
+
+
+def _used_by(uses, row_id: int) -> str | None:
+    for column, what in uses:
+        if db.session.scalar(select(column).where(column == row_id).limit(1)) is not None:
+            return what
+    return None
+
+
+def event_deletion_refusal(event: Event) -> Conflict | None:
+    """Why ``event`` cannot be deleted now, or None: only a draft nobody ever ordered from."""
+    if event.published:
+        return Conflict("A published event cannot be deleted: unpublish it first.")
+    if used := _used_by(_EVENT_USES, event.id):
+        return Conflict(f"This event cannot be deleted: it has {used} (of any status), which are kept "
+                        "for the buyers' records. Leave it unpublished instead.")
+    return None
+
+
+def ticket_type_deletion_refusal(ticket_type: TicketType) -> Conflict | None:
+    if used := _used_by(_TICKET_TYPE_USES, ticket_type.id):
+        return Conflict(f"“{ticket_type.name}” cannot be deleted: it has {used} (of any status), which are kept "
+                        "for the buyers' records. End its sales window instead.")
+    return None
+
+
+def delete_event(event: Event) -> None:
+    """Delete a draft event with its ticket types and waiting room. The event and its ticket types
+    are locked first, so no order, place or check-in can come in between the check and the delete."""
+    event_id = event.id
+    with write_transaction():
+        event = locks.event(db.session, event_id)
+        locks.ticket_types_to_delete(db.session, [tt.id for tt in event.ticket_types])
+        if refused := event_deletion_refusal(event):
+            raise refused
+        db.session.delete(event)
+    try:  # a room that was ever published leaves its queue in Redis; a stale one is only unused keys
+        room_store.drop(event_id)
+    except RedisError as error:
+        log.warning("deleted event %s: its waiting room keys stay in Redis: %s", event_id, error)
+
+
+def delete_ticket_type(ticket_type: TicketType) -> None:
+    with write_transaction():
+        found = locks.ticket_types_to_delete(db.session, [ticket_type.id])
+        if not found:
+            raise NotFound("There is no such ticket type.")
+        if refused := ticket_type_deletion_refusal(found[0]):
+            raise refused
+        db.session.delete(found[0])

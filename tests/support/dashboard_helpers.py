@@ -25,6 +25,15 @@ def post(client, path: str, data: dict | None = None, **kwargs):
     return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})}, **kwargs)
 
 
+def refused(client, path: str, message: str, snapshot, status: int = 409):
+    """POST ``path``: refused with ``status`` and ``message`` on the page, and no table changed."""
+    before = snapshot()
+    response = post(client, path)
+    assert response.status_code == status and message in response.get_data(as_text=True)
+    assert snapshot() == before
+    return response
+
+
 def sign_in(client, email: str, password: str = PASSWORD):
     return post(client, "/dashboard/login", {"email": email, "password": password})
 

@@ -6,7 +6,7 @@ bp = Blueprint("dashboard", __name__)
 
 
 def init_app(app) -> None:
-    from . import auth, room, views  # noqa: F401  (routes attach to bp)
+    from . import auth, cleanup, room, views  # noqa: F401  (routes attach to bp)
 
     auth.init_app(app)
     app.register_blueprint(bp, url_prefix="/dashboard")

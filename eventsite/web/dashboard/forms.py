@@ -31,7 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ...domain import rules
+from ...domain import rules, tickets
 from ...domain.errors import InvalidRequest
 from ...domain.formatting import UNSHOWABLE, from_minor_units, known_timezone, minor_units, shown_in
 from ...domain.models import Event, OrderStatus, WaitingRoom
@@ -239,6 +239,11 @@ def _any_when_absent(form, field):
         raise StopValidation()
 
 
+def _ticket_code(form, field):
+    if field.data and tickets.parse(field.data) is None:
+        raise ValidationError("That is not a ticket code: one reads ES-<order>-<seat>-<16 letters and digits>.")
+
+
 class OrderFilterForm(FlaskForm):
     """Query-string filters of the orders list (a GET form: nothing to protect)."""
 
@@ -251,10 +256,11 @@ class OrderFilterForm(FlaskForm):
     email = StringField("Email contains", validators=[Optional(), Length(max=254)])
     created_from = DateField("Ordered from", validators=[Optional(), _filter_date])
     created_until = DateField("Ordered until (inclusive)", validators=[Optional(), _filter_date])
+    ticket = StringField("Ticket code", validators=[Optional(), Length(max=60), _ticket_code])
     page = IntegerField("Page", default=1, validators=[
         Optional(), NumberRange(min=1, max=MAX_PAGE, message=f"A page number from 1 to {MAX_PAGE}.")])
 
-    FILTERS = ("status", "ticket_type", "email", "created_from", "created_until")
+    FILTERS = ("status", "ticket_type", "email", "created_from", "created_until", "ticket")
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

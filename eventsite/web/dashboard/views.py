@@ -7,6 +7,7 @@ event, ticket type or order answers 404 exactly like a missing one.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
@@ -315,7 +316,14 @@ def orders(event_id: int):
         SelectChoice(str(tt.id), tt.name) for tt in event.ticket_types]
     if not form.validate():
         return render_template("dashboard/orders.html", event=event, form=form, page=None), 422
-    page = order_lists.orders_page(event.id, _order_filter(form, event), form.page.data or 1)
+    filters = _order_filter(form, event)
+    if form.ticket.data:
+        order_id = order_lists.ticket_order_id(event.id, form.ticket.data)
+        if order_id is None:  # forged, or another event's: nothing to list, and no hint which
+            return render_template("dashboard/orders.html", event=event, form=form, query=form.query(),
+                                   page=order_lists.Page([], 1, 0), notice="No order has that ticket.")
+        filters = replace(filters, order_id=order_id)
+    page = order_lists.orders_page(event.id, filters, form.page.data or 1)
     return render_template("dashboard/orders.html", event=event, form=form, page=page, query=form.query())
 
 

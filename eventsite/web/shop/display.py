@@ -13,6 +13,7 @@ from datetime import datetime
 from ...domain import waitlist
 from ...domain.capacity import Availability
 from ...domain.models import Event
+from ...domain.waiting_room import guarding
 from ...readmodels import availability
 
 # No ticket for the public: the states in which buyers may join the waiting list.
@@ -85,8 +86,10 @@ def fingerprint(lines: list[TicketLine]) -> str:
 
 
 def on_sale_status(event: Event, at: datetime) -> str:
-    """The event list's one-word summary of the sales windows."""
+    """The event list's one-word summary of the sales windows (and of a waiting room standing in front)."""
     types = event.ticket_types
+    if guarding(event.waiting_room, types, at):
+        return "Waiting room open"
     if any(tt.on_sale(at) for tt in types):
         return "On sale"
     if any(tt.sales_start and at < tt.sales_start for tt in types):

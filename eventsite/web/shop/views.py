@@ -129,6 +129,19 @@ def reservation_status(token: str):
     return response
 
 
+@bp.get("/r/<token>/release")
+def confirm_release(token: str):
+    """Releasing gives the tickets up for good, so the button asks first (no script needed;
+    with htmx only the step, in place of the reservation's actions)."""
+    order = order_by_token(token)
+    context = reservation_context(order)
+    if order.status in PAYMENT_STATUSES or not context["live"]:  # nothing left to release: show what it became
+        return go_to(url_for("shop.reservation", token=token))
+    if htmx:
+        return render_template("shop/_release_confirm.html", **context)
+    return render_template("shop/reservation.html", confirm_release=True, **context)
+
+
 @bp.post("/r/<token>/release")
 def release(token: str):
     order = order_by_token(token)

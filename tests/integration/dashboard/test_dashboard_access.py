@@ -42,6 +42,9 @@ ROUTES = {
     "dashboard.waitlist_state": ("POST", {"event_id": "event_id", "ticket_type_id": "ticket_type_ids"}, 422),
     "dashboard.export_orders": ("GET", {"event_id": "event_id"}, 200),
     "dashboard.room_form": ("GET", {"event_id": "event_id"}, 200),
+    # The confirmation steps; the world's event is published and ordered from, so each shows why not.
+    "dashboard.event_delete": ("GET", {"event_id": "event_id"}, 200),
+    "dashboard.ticket_type_delete": ("GET", {"event_id": "event_id", "ticket_type_id": "ticket_type_ids"}, 200),
     # The owner passes the access check and meets the input rule: no settings sent.
     "dashboard.room_settings": ("POST", {"event_id": "event_id"}, 422),
 }

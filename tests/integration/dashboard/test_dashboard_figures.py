@@ -101,29 +101,42 @@ def test_a_hold_stops_counting_the_instant_it_lapses(app, world, owner, frozen):
     assert table["GA"]["held"] == "2" and table["GA"]["expired"] == "4 (1 order)"
 
 
-def test_chart_follows_sales_and_holds_hour_by_hour(app, frozen, make_event):
+def test_chart_follows_sales_holds_and_lapses_minute_by_minute(app, world, owner, frozen, make_event):
     t0 = frozen.now()  # 12:00 sharp
-    event_id, (ga,) = make_event({"name": "GA", "capacity": 10}, hold_minutes=60)
+    event_id, (ga,) = make_event({"name": "GA", "capacity": 10}, hold_minutes=15, organizer_email="owner@example.test")
     with app.app_context():
-        x = reserve(event_id, {ga: 2}, "x@example.test").id  # 12:00, paid 12:10, refunded 14:30
+        x = reserve(event_id, {ga: 2}, "x@example.test").id  # 12:00, paid 12:10, refunded 13:00:30
         frozen.advance(timedelta(minutes=10))
         pay(x)
-        frozen.freeze(t0 + timedelta(hours=1))
-        reserve(event_id, {ga: 3}, "y@example.test")  # 13:00, lapses at 14:00 sharp
-        frozen.freeze(t0 + timedelta(hours=2))
-        reserve(event_id, {ga: 1}, "z@example.test")  # 14:00, live until 15:00
-        frozen.freeze(t0 + timedelta(hours=2, minutes=30))
+        frozen.freeze(t0 + timedelta(minutes=30))
+        reserve(event_id, {ga: 3}, "y@example.test")  # 12:30, lapses at 12:45, never swept
+        frozen.freeze(t0 + timedelta(minutes=50))
+        z = reserve(event_id, {ga: 1}, "z@example.test")  # 12:50, released after two minutes
+        frozen.advance(timedelta(minutes=2))
+        reserving.release(z, actor="buyer:z")
+        frozen.freeze(t0 + timedelta(minutes=60, seconds=30))
         with write_transaction():
             state_machine.transition(db.session.get(Order, x), OrderStatus.REFUNDED, reason="test refund", actor="test")
+        frozen.freeze(t0 + timedelta(minutes=61))
         data = chart.series(event_id)
         shop = availability.figures(event_id)[ga]
-    assert data.instants == [t0, t0 + timedelta(hours=1), t0 + timedelta(hours=2), t0 + timedelta(hours=2, minutes=30)]
-    assert data.sold == [0, 2, 2, 0]
-    assert data.held == [2, 3, 1, 1]
-    assert (data.sold[-1], data.held[-1]) == (shop.sold, shop.held)
+        expired = figures.event_figures(db.session.get(Event, event_id)).total.outcomes.expired_tickets
+    assert data.step == timedelta(minutes=1)
+    assert data.instants == [t0 + timedelta(minutes=m) for m in range(62)]
+    at = {m: (data.sold[m], data.held[m], data.lapsed[m]) for m in range(62)}  # minute -> (sold, held, lapsed)
+    assert (at[0], at[9], at[10]) == ((0, 2, 0), (0, 2, 0), (2, 0, 0))
+    assert (at[29], at[30], at[44], at[45]) == ((2, 0, 0), (2, 3, 0), (2, 3, 0), (2, 0, 3))  # from 12:30, not 12:00
+    assert (at[49], at[50], at[51], at[52]) == ((2, 0, 3), (2, 1, 3), (2, 1, 3), (2, 0, 3))  # a two-minute hold shows
+    assert (at[60], at[61]) == ((2, 0, 3), (0, 0, 3))
+    assert (data.sold[-1], data.held[-1], data.lapsed[-1]) == (shop.sold, shop.held, expired)
+
+    page = owner.get(f"/dashboard/events/{event_id}/live").get_data(as_text=True)
+    assert [name for name in re.findall(r'data-series="(\w+)"', page)] == ["sold", "held", "lapsed"]
+    legend = [" ".join(text.split()) for text in re.findall(r'data-legend="\w+">.*?</svg>(.*?)</li>', page, re.S)]
+    assert legend == ["sold: 0", "held: 0", "lapsed: 3"] and "one point every 1 min" in page
 
 
-def test_chart_keeps_to_48_points_over_a_long_sale(app, frozen, make_event):
+def test_chart_keeps_to_the_point_limit_over_a_long_sale(app, frozen, make_event):
     t0 = frozen.now()
     event_id, (ga,) = make_event({"name": "GA", "capacity": 10})
     with app.app_context():
@@ -131,9 +144,10 @@ def test_chart_keeps_to_48_points_over_a_long_sale(app, frozen, make_event):
         frozen.advance(timedelta(days=9, minutes=5))
         data = chart.series(event_id)
         plot = chart.plot(data)
-    assert len(data.instants) <= chart.MAX_POINTS + 1 and data.instants[-1] == t0 + timedelta(days=9, minutes=5)
-    assert data.held[0] == 1 and data.held[-1] == 0
-    assert len(plot.held_points.split()) == len(data.instants)
+    assert data.step == timedelta(hours=3)
+    assert len(data.instants) <= chart.MAX_STEPS + 1 and data.instants[-1] == t0 + timedelta(days=9, minutes=5)
+    assert (data.held[0], data.held[-1], data.lapsed[0], data.lapsed[-1]) == (1, 0, 0, 1)
+    assert all(len(line.points.split()) == len(data.instants) for line in plot.lines)
 
 
 def test_event_page_without_orders_says_so(world, owner, app, make_event):

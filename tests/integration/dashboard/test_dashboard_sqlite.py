@@ -30,7 +30,10 @@ def test_dashboard_on_sqlite(tmp_path, frozen):
         shop = availability.figures(1)[1]
         series = chart.series(1)
     assert (shop.sold, shop.held, shop.available) == (2, 1, 7)
-    assert series.sold == [0, 0, 2] and series.held == [3, 0, 1]  # 12:00, 13:00, 13:30
+    assert len(series.instants) == 91  # minute by minute, 12:00 to 13:30
+    at = [0, 14, 15, 90]  # 12:00, 12:14, 12:15 (the first hold lapses), 13:30
+    assert [(series.sold[m], series.held[m], series.lapsed[m]) for m in at] == [
+        (0, 3, 0), (0, 3, 0), (0, 0, 3), (2, 1, 3)]
 
     live = client.get("/dashboard/events/1/live").get_data(as_text=True)
     total_row = live.split('data-row="Total"')[1]

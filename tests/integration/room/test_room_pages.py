@@ -444,3 +444,12 @@ def test_the_draw_publishes_its_seed_only_at_the_on_sale_and_its_order_follows_t
     assert after["drawn"] == 5
     assert after["order"] == drawn_order(after["seed"], range(1, 6))
     assert "HMAC-SHA256" in after["rule"]
+
+
+def test_the_event_list_says_the_waiting_room_is_open(client, room_event, frozen):
+    room_event()  # the clock stands at the room's opening, 30 minutes before the on-sale
+    listing = client.get("/").text
+    assert "badge-waiting-room-open" in listing and "Waiting room open" in listing
+    frozen.advance(timedelta(minutes=-1))  # a minute before the room opens: nothing is on sale yet
+    listing = client.get("/").text
+    assert "badge-coming-soon" in listing and "Waiting room open" not in listing

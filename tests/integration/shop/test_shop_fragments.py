@@ -220,7 +220,7 @@ def test_sold_out_while_choosing(app, buyer, frozen, make_event, hold_for_other,
                                   reason="paid", actor="test")
     before = table_counts()
     response = buyer.reserve({ga: 1}, headers=HX, token=token)
-    assert response.status_code == 409 and "Sold out." in response.text
+    assert response.status_code == 409 and 'data-error="sold_out"' in response.text
     assert response.headers["HX-Trigger"] == "availability-stale"  # the page refreshes its figures
     assert table_counts() == before
 
@@ -232,8 +232,9 @@ def test_all_reserved_while_choosing_says_when_to_check_back(buyer, frozen, make
     before = table_counts()
     response = buyer.reserve({ga: 1}, headers=HX)
     assert response.status_code == 409
-    assert "All remaining tickets are reserved by other buyers" in response.text
-    assert "Check back in <time" in response.text and ">10:00</time>" in response.text
+    assert 'data-error="all_reserved"' in response.text  # the verdict is the refreshed line's:
+    refreshed = buyer.http.get(f"/events/rush/availability?qty-{ga}=1", headers=HX).text
+    assert status_line(refreshed, ga) == "All remaining tickets are reserved — check back in 10:00"
     assert table_counts() == before
 
 
@@ -296,7 +297,7 @@ def test_release_gives_the_tickets_back(app, buyer, frozen, make_event):
     location = buyer.reserve({ga: 3}).headers["Location"]
     page = buyer.http.get(location).text
     release_url = f"{location}/release"
-    assert f'hx-post="{release_url}"' in page
+    assert f'hx-get="{release_url}"' in page  # asks first (tests/integration/shop/test_shop_findings.py)
     response = buyer.http.post(release_url, data={"csrf_token": csrf_from(page)}, headers=HX)
     assert response.status_code == 200 and "You released this reservation" in response.text
     assert "<strong>GA</strong>: 3 tickets available" in response.text
