@@ -25,11 +25,14 @@ from .db import db
 _IMMEDIATE = "eventsite_sqlite_immediate"
 _OPEN = "eventsite_write_transaction_open"
 _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for lock_timeout
+# A deadlock victim (two transactions locking rows in opposite orders, e.g. an organizer deleting a ticket
+# type a buyer is reserving): PostgreSQL rolled it back, so like a lock timeout it changed nothing.
+_DEADLOCK_DETECTED = "40P01"
 RETRY_AFTER_SECONDS = 2
 
 
 class Busy(Exception):
-    """A lock was not granted within LOCK_TIMEOUT_SECONDS; the transaction was rolled back."""
+    """A lock was not granted within LOCK_TIMEOUT_SECONDS (or the transaction lost a deadlock); it was rolled back."""
 
     retry_after = RETRY_AFTER_SECONDS
 
@@ -57,8 +60,10 @@ def configure_sqlite(engine: Engine, lock_timeout_seconds: float) -> None:
 
 
 def _is_lock_timeout(error: OperationalError) -> bool:
+    """A lock not granted: in time, or ever (a deadlock's victim); either way rolled back, so "try again"."""
     original = error.orig
-    return getattr(original, "sqlstate", None) == _LOCK_NOT_AVAILABLE or "database is locked" in str(original)
+    return (getattr(original, "sqlstate", None) in (_LOCK_NOT_AVAILABLE, _DEADLOCK_DETECTED)
+            or "database is locked" in str(original))
 
 
 @contextmanager

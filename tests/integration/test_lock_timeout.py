@@ -2,6 +2,7 @@
 the request is answered 503 "busy, try again" with Retry-After, and nothing changes."""
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 import pytest
@@ -66,3 +67,43 @@ def test_lowering_capacity_waits_no_longer_than_the_timeout(app, make_event, sho
         with lock_held_elsewhere(ga), pytest.raises(Busy):
             catalog.update_ticket_type(tt, values)
         assert db.session.get(TicketType, ga).capacity == 10
+
+
+def test_a_deadlock_victim_is_told_busy_and_changes_nothing(app, make_event):
+    """Two transactions locking two rows in opposite orders: PostgreSQL aborts one. When it is ours,
+    the answer is "busy, try again" like a lock timeout (503), with nothing changed, never a 500."""
+    from eventsite.domain.models import TicketType
+    from eventsite.infra.transactions import Busy, write_transaction
+
+    _, (a, b) = make_event({"name": "A", "capacity": 5}, {"name": "B", "capacity": 5})
+    engine = create_engine(TEST_DATABASE_URL)
+    ours_holds_a, outcome = threading.Event(), []
+
+    def ours():
+        with app.app_context():
+            try:
+                with write_transaction():
+                    db.session.execute(text("UPDATE ticket_types SET capacity = 6 WHERE id = :id"), {"id": a})
+                    ours_holds_a.set()
+                    db.session.execute(text("UPDATE ticket_types SET capacity = 6 WHERE id = :id"), {"id": b})
+                outcome.append("committed")
+            except Busy as error:
+                outcome.append(error)
+
+    try:
+        with engine.connect() as other:
+            other.execute(text("SET deadlock_timeout = '30s'"))  # our side checks first, so ours is the victim
+            other.execute(text("SELECT id FROM ticket_types WHERE id = :id FOR UPDATE"), {"id": b})
+            thread = threading.Thread(target=ours)
+            thread.start()
+            assert ours_holds_a.wait(10)
+            # Waits for ours to hold a while ours waits for b: a deadlock, until PostgreSQL aborts ours.
+            other.execute(text("SELECT id FROM ticket_types WHERE id = :id FOR UPDATE"), {"id": a})
+            thread.join(10)
+            other.rollback()
+    finally:
+        engine.dispose()
+    [error] = outcome
+    assert isinstance(error, Busy) and "nothing was changed" in str(error)
+    with app.app_context():
+        assert [db.session.get(TicketType, tt).capacity for tt in (a, b)] == [5, 5]
