@@ -27,6 +27,7 @@ from ..readmodels import availability, lookups
 from . import expiry_timer, waiting_room
 
 MAX_CLIENT_ADDRESS = 45  # orders.client_address
+FOREIGN_KEY_VIOLATION = "23503"  # an organizer deleted the (unused) ticket type while this hold was placed
 ROOM_PLACE = "room_place"  # named by the unique index's violation on both databases: one hold per admission
 
 
@@ -76,6 +77,7 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, client_addres
     availability.refuse_early(event.id, wanted, at)
     if inspect(event).transient:  # the shared copy only refuses: reserve on the event as stored
         event = lookups.published(Event.id == event.id)
+        wanted = _validate(event, quantities, at)  # as stored now (a ticket type may have gone since)
     order = new_hold(event, email, wanted, at, minutes=event.hold_minutes, client_address=client_address)
     order.room_place = admitted.place if admitted else None
     # The order, its items and the event stay loaded past the commit: the caller
@@ -104,6 +106,8 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, client_addres
     except IntegrityError as error:
         if admitted and ROOM_PLACE in str(error.orig):
             raise AdmissionRefused(ADMISSION_USED) from None
+        if getattr(error.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:  # deleted while this was placed
+            raise SalesClosed("That ticket type is no longer on sale; choose again.", field="items") from None
         raise
     if admitted:
         waiting_room.note_used(event.id, admitted.place, at)
