@@ -47,6 +47,10 @@ _RANGES = {"opens_minutes_before": (1, 1440, "minutes before the on-sale"),
            "stock_multiple": (1, 20, "times what can still be bought")}
 
 
+PAUSED_MESSAGE = "The waiting room is paused for a moment; try again shortly."
+NO_SUCH_PLACE = "There is no such place in this waiting room."
+
+
 class RoomPaused(DomainError):
     code = "room_paused"
     http_status = 503
@@ -149,7 +153,7 @@ def join(slug: str, email: str | None = None, *, token: str | None = None, at: d
         record, new = room_store.join(event_id, _ms(at), state["on_sale_ms"], address)
     except RedisError as error:
         log.warning("waiting room paused: %s", error)
-        raise RoomPaused("The waiting room is paused for a moment; try again shortly.") from None
+        raise RoomPaused(PAUSED_MESSAGE) from None
     if not new:  # the place is the key to an admission: never hand it to whoever merely knows the email
         raise AlreadyInRoom(f"{address} already has a place in this waiting room, in the browser (or app) it "
                             "joined from.", field="email")
@@ -163,7 +167,7 @@ def place(slug: str, token: str, at: datetime | None = None) -> Place:
     at = at or now()
     found = waiting_room.read_place_token(key(), token)
     if found is None:
-        raise NotFound("There is no such place in this waiting room.")
+        raise NotFound(NO_SUCH_PLACE)
     event_id, number = found
     try:
         record = room_store.place(event_id, number, _ms(at), claim_tick=True)
@@ -174,11 +178,11 @@ def place(slug: str, token: str, at: datetime | None = None) -> Place:
         log.warning("waiting room paused: %s", error)
         event = lookups.published_event(slug)
         if event.id != event_id:
-            raise NotFound("There is no such place in this waiting room.") from None
+            raise NotFound(NO_SUCH_PLACE) from None
         return Place(**_base(event_id, slug, number, token, _state_of(event, at), at), phase=PAUSED)
     state = record.state
     if state.get("slug") != slug:
-        raise NotFound("There is no such place in this waiting room.")
+        raise NotFound(NO_SUCH_PLACE)
     return _phase(_base(event_id, slug, number, token, state, at), record, state, at)
 
 
@@ -228,7 +232,7 @@ def leave(slug: str, token: str, at: datetime | None = None) -> Place:
         try:
             room_store.leave(current.event_id, current.number)
         except RedisError:
-            raise RoomPaused("The waiting room is paused for a moment; try again shortly.") from None
+            raise RoomPaused(PAUSED_MESSAGE) from None
     return place(slug, token, at)
 
 
@@ -302,7 +306,7 @@ def run_tick(event_id: int, at: datetime) -> list[int]:
             _publish(event, at)
         return []
     stock = _stock(event, room, at)
-    if reason := _closing_reason(event, stock, at):
+    if reason := _closing_reason(stock):
         _close(event, room, reason, at)
         return []
     _publish(event, at, stock)
@@ -346,7 +350,8 @@ def _stock(event: Event, room: WaitingRoom, at: datetime) -> dict:
             "selling": len(selling)}
 
 
-def _closing_reason(event: Event, stock: dict, at: datetime) -> str | None:
+def _closing_reason(stock: dict) -> str | None:
+    """Nothing left to sell through the room: every sales window ended, or every ticket sold."""
     if not stock["selling"]:
         return "sales_ended"
     if stock["unsold"] == 0:
