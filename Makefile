@@ -10,9 +10,23 @@ TEST_REDIS_DB ?= 15
 export TEST_DATABASE_URL ?= postgresql+psycopg://root@127.0.0.1:5432/$(TEST_DB)
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/$(TEST_REDIS_DB)
 
-.PHONY: run test test-fast lint bench bench-room profile offer-latency setup services testdb chromium pdftools vendor maildev clean
+.PHONY: run test test-fast lint catalogs translations haproxy bench-two-nodes bench bench-room profile offer-latency setup services testdb chromium pdftools vendor maildev clean
 
-setup: $(VENV)/.installed vendor
+setup: $(VENV)/.installed vendor catalogs
+
+# The compiled translations (German), from the catalog kept in git.
+catalogs: translations/de/LC_MESSAGES/messages.mo
+
+translations/de/LC_MESSAGES/messages.mo: translations/de/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations --statistics 2>&1 | grep -v '^compiling' || true
+	test -f $@
+
+# After changing any page's words: collect them (babel.cfg) into the German catalog, to translate.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l --no-location --sort-output \
+	  -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --init-missing -l de
+	$(BIN)/pybabel compile -d translations
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -50,12 +64,20 @@ testdb: services
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's HAProxy, in front of two web nodes in the two-node test and bench (devtools/cluster.py).
+haproxy:
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+
+# Two web nodes behind HAProxy against one node direct (bench/results/two_nodes.{json,md}).
+bench-two-nodes: setup services haproxy
+	$(BIN)/python -m bench.two_nodes
+
 # Tests read the tickets' PDF as a reader would (poppler's pdftotext).
 pdftools:
 	@command -v pdftotext >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
 # Every tier (unit, integration, browser) plus the linters; PYTEST_ARGS narrows the pytest run.
-test: setup testdb chromium pdftools lint
+test: setup testdb chromium pdftools haproxy lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The unit tier: seconds, and no PostgreSQL, Redis or browser needed.
@@ -83,10 +105,11 @@ run: setup services maildev
 	  "  mail inbox  http://127.0.0.1:1080   (every message the shop sends)"
 
 # Benchmarks (bench/): results in bench/results/latest.{json,md}; sizes via BENCH_* variables.
-bench: setup services
+bench: setup services haproxy
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	@command -v pgbench >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.two_nodes
 
 # The waiting room alone (20,000 buyers, 1,000 tickets; BENCH_ROOM_* variables): bench/results/room.{json,md}.
 bench-room: setup services

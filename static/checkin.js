@@ -3,7 +3,8 @@
 // The device name is remembered on this device and sent with every scan. A code the
 // camera keeps seeing is posted once, not on every frame: the same code again within
 // DEBOUNCE_MS of its last sighting is ignored (a ticket held up a little long is not
-// "already checked in" by our own second post).
+// "already checked in" by our own second post). What it says comes translated from the
+// page (the data-text-* attributes of the .scanner box, rendered by dashboard/checkin.html).
 (function () {
   var DEBOUNCE_MS = 3000;
   var DEVICE_KEY = "eventsite.checkin.device";
@@ -13,6 +14,7 @@
     if (!form) return;
     var device = form.elements.device, code = form.elements.code;
     var state = document.getElementById("camera-state"), toggle = document.getElementById("camera-toggle");
+    var say = state.parentNode.dataset;  // textNoScanner, textCameraOn, textNoCamera, textCameraOff, ...
 
     try { device.value = localStorage.getItem(DEVICE_KEY) || device.value; } catch (e) { /* private mode */ }
     device.addEventListener("input", function () {
@@ -31,7 +33,7 @@
     }
 
     if (!window.QrScanner) {
-      state.textContent = "The camera scanner could not be loaded: type the codes below.";
+      state.textContent = say.textNoScanner;
       return;
     }
     var scanner = new QrScanner(document.getElementById("scanner-video"), function (result) {
@@ -42,20 +44,20 @@
     function start() {
       scanner.start().then(function () {
         running = true;
-        state.textContent = "Camera on: hold a ticket's QR code in view.";
-        toggle.textContent = "Stop camera";
+        state.textContent = say.textCameraOn;
+        toggle.textContent = say.textStop;
         toggle.hidden = false;
       }, function (error) {
-        state.textContent = "No camera (" + error + "): type the codes below.";
-        toggle.textContent = "Try the camera again";
+        state.textContent = say.textNoCamera.replace("{error}", function () { return String(error); });
+        toggle.textContent = say.textRetry;
         toggle.hidden = false;
       });
     }
     function stop() {
       scanner.stop();
       running = false;
-      state.textContent = "Camera off.";
-      toggle.textContent = "Start camera";
+      state.textContent = say.textCameraOff;
+      toggle.textContent = say.textStart;
     }
     toggle.addEventListener("click", function () { running ? stop() : start(); });
     window.addEventListener("pagehide", function () { scanner.stop(); });

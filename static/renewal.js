@@ -21,9 +21,11 @@
     var minutes = Math.ceil(left / 60);
     // The first reading only sets the baseline: the page itself has just said the time.
     if (region.minutes !== undefined && minutes !== region.minutes && left > 0) {
+      // The words are the page's, in its language (data-* rendered by templates/shop/_reservation.html).
+      var words = region.dataset;
       region.textContent = left <= WARN_AT
-        ? "Less than a minute left to pay for your tickets."
-        : minutes + " minutes left to pay for your tickets.";
+        ? words.lastMinute
+        : (minutes === 1 ? words.minuteLeft : words.minutesLeft).replace("{minutes}", minutes);
     }
     region.minutes = minutes;
   }

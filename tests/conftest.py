@@ -18,7 +18,7 @@ from eventsite.infra.db import db
 from eventsite.readmodels import availability_cache
 
 pytest_plugins = ["fixtures_payments", "fixtures_api", "fixtures_dashboard", "fixtures_jobs", "fixtures_mail",
-                  "room_support"]
+                  "room_support", "axe_support"]
 
 
 @pytest.fixture(scope="session")

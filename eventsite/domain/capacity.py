@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from . import locks
 from .clock import now as clock_now
-from .errors import AllReserved, Conflict, DomainError, LineFirst, SoldOut
+from .errors import N_, AllReserved, Conflict, DomainError, LineFirst, SoldOut
 from .holds import holds_clause
 from .models import Order, OrderItem, TicketType, WaitlistEntry, WaitlistStatus
 
@@ -126,14 +126,18 @@ def refusal(wanted: Mapping[int, int], figures: Mapping[int, Availability], *,
         if (figure.free if from_line else figure.available) >= qty:
             continue
         if figure.waiting:
-            people = f"{figure.waiting_people} {'person is' if figure.waiting_people == 1 else 'people are'}"
-            return LineFirst(f"{people} on the waiting list: tickets that come back go to them first.",
-                             field="items")
+            # One whole sentence per number (English and German both have one and many).
+            message = (N_("%(count)s person is on the waiting list: tickets that come back go to them first.")
+                       if figure.waiting_people == 1 else
+                       N_("%(count)s people are on the waiting list: tickets that come back go to them first."))
+            return LineFirst(message, field="items", count=figure.waiting_people)
         if figure.capacity - figure.sold >= qty and figure.held:
-            return AllReserved("All remaining tickets are reserved by other buyers; some may come back.",
+            return AllReserved(N_("All remaining tickets are reserved by other buyers; some may come back."),
                                retry_at=figure.next_release_at, field="items", ticket_type_id=tt_id)
         left = figure.available
-        return SoldOut("Sold out." if left == 0 else f"Only {left} left.", field="items")
+        if left == 0:
+            return SoldOut(N_("Sold out."), field="items")
+        return SoldOut(N_("Only %(left)s left."), field="items", left=left)
     return None
 
 
@@ -147,8 +151,8 @@ def capacity_refusal(figure: Availability, new_capacity: int) -> DomainError | N
     taken = figure.sold + figure.held
     if new_capacity >= taken:
         return None
-    return Conflict(f"Capacity cannot go below {taken}: {figure.sold} sold and {figure.held} held right now.",
-                    field="capacity")
+    return Conflict(N_("Capacity cannot go below %(taken)s: %(sold)s sold and %(held)s held right now."),
+                    field="capacity", taken=taken, sold=figure.sold, held=figure.held)
 
 
 @dataclass(frozen=True)

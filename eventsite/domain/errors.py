@@ -1,16 +1,33 @@
-"""Domain errors: each carries a machine-readable code, a message for people and an HTTP status."""
+"""Domain errors: each carries a machine-readable code, a message for people and an HTTP status.
+
+A message is English, written as a template with named values: ``InvalidRequest(N_("At most
+%(limit)s tickets."), limit=4)``. The API answers ``message`` (the English text); pages translate
+``template`` into the reader's language and fill in ``params`` (``web.i18n.said``).
+"""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
+
+
+def N_(message: str) -> str:
+    """Marks a message for the translation catalog (``make translations``); it is translated where shown."""
+    return message
+
+
+def _shown(value):
+    """A status among the values reads as a word ("payment processing"); pages translate it (``web.i18n``)."""
+    return value.value.replace("_", " ") if isinstance(value, enum.Enum) else value
 
 
 class DomainError(Exception):
     code = "invalid"
     http_status = 422
 
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, **params):
+        self.template, self.params = message, params
+        self.message = message % {name: _shown(value) for name, value in params.items()} if params else message
+        super().__init__(self.message)
         self.field = field
 
 
@@ -41,8 +58,8 @@ class AllReserved(SoldOut):
     http_status = 409
 
     def __init__(self, message: str, *, retry_at: datetime | None, field: str | None = None,
-                 ticket_type_id: int | None = None):
-        super().__init__(message, field=field)
+                 ticket_type_id: int | None = None, **params):
+        super().__init__(message, field=field, **params)
         self.retry_at, self.ticket_type_id = retry_at, ticket_type_id
 
 
@@ -74,7 +91,8 @@ class IllegalTransition(Conflict):
 
     def __init__(self, current, to):
         self.current, self.to = current, to
-        super().__init__(f"An order that is {current.value if current else 'new'} cannot become {to.value}.")
+        super().__init__(N_("An order that is %(current)s cannot become %(to)s."),
+                         current=current or "new", to=to)
 
 
 class PaymentProviderError(DomainError):
@@ -92,8 +110,8 @@ class AlreadyReserved(Conflict):
 
     code = "already_reserved"
 
-    def __init__(self, message: str, *, token: str, field: str | None = None):
-        super().__init__(message, field=field)
+    def __init__(self, message: str, *, token: str, field: str | None = None, **params):
+        super().__init__(message, field=field, **params)
         self.token = token
 
 
@@ -103,8 +121,8 @@ class TooManyRequests(DomainError):
     code = "too_many_requests"
     http_status = 429
 
-    def __init__(self, message: str, *, retry_at: datetime | None = None, field: str | None = None):
-        super().__init__(message, field=field)
+    def __init__(self, message: str, *, retry_at: datetime | None = None, field: str | None = None, **params):
+        super().__init__(message, field=field, **params)
         self.retry_at = retry_at
 
 

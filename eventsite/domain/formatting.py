@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from .errors import InvalidRequest
+from .errors import N_, InvalidRequest
 
 # ISO 4217 currencies whose minor unit is not the cent (everything else has 2 decimals).
 _EXPONENTS = {
@@ -31,7 +31,8 @@ def minor_units(amount: Decimal, currency: str, *, field: str = "price") -> int:
     minor = amount.scaleb(exponent(currency))
     if minor != minor.to_integral_value():
         places = exponent(currency)
-        raise InvalidRequest(f"{currency.upper()} amounts have {places} decimal places at most.", field=field)
+        raise InvalidRequest(N_("%(currency)s amounts have %(places)s decimal places at most."), field=field,
+                             currency=currency.upper(), places=places)
     return int(minor)
 
 
@@ -47,7 +48,7 @@ def decimal_amount(minor: int, currency: str) -> str:
     return f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
 
 
-UNSHOWABLE = "This date cannot be shown in the event's time zone; choose one between the years 2 and 9998."
+UNSHOWABLE = N_("This date cannot be shown in the event's time zone; choose one between the years 2 and 9998.")
 
 
 @cache
@@ -70,30 +71,6 @@ def shown_in(moment: datetime, tz: str) -> bool:
     except (OverflowError, ValueError):
         return False
     return True
-
-
-def local_time(moment: datetime | None, tz: str, fmt: str = "%a %d %b %Y, %H:%M %Z") -> str:
-    """An instant in the event's time zone, with the zone's abbreviation; "–" for none. One its zone
-    cannot show (saved before dates were checked) is written in UTC rather than failing the page."""
-    if not moment:
-        return "–"
-    return moment.astimezone(ZoneInfo(tz) if shown_in(moment, tz) else UTC).strftime(fmt)
-
-
-def event_starts(event) -> str:
-    """"Sun 20 Dec 2026, 19:30 EST (America/New_York)": the event's own time with its zone's name,
-    since an abbreviation alone is ambiguous (CST) and a buyer elsewhere must see it is not theirs."""
-    starts = local_time(event.starts_at, event.timezone)
-    return starts if event.timezone == "UTC" else f"{starts} ({event.timezone})"
-
-
-def event_ends(event) -> str | None:
-    """The end: its time alone on the same local day, otherwise its date too."""
-    if event.ends_at is None:
-        return None
-    day = "%Y-%m-%d"
-    same_day = local_time(event.ends_at, event.timezone, day) == local_time(event.starts_at, event.timezone, day)
-    return local_time(event.ends_at, event.timezone, "%H:%M %Z" if same_day else "%a %d %b %Y, %H:%M %Z")
 
 
 def seconds_until(moment: datetime, at: datetime) -> int:

@@ -23,13 +23,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .errors import AlreadyReserved, DomainError, ReleaseCooldown, TooManyHolds
+from .errors import N_, AlreadyReserved, DomainError, ReleaseCooldown, TooManyHolds
 from .holds import hold_ends_at, holds_clause
 from .models import Event, Order, OrderEvent, OrderStatus
 from .rules import normalize_email
 
 # Releases whose actor starts so were made by the holder (the shop's page or the API), not an organizer.
 BUYER_ACTOR_PREFIX = "buyer:"
+# The API's longer (English) answer starts with it; the refusal itself is the whole sentence below.
 ALREADY_RESERVED = "You already have tickets reserved for this event"
 
 
@@ -64,17 +65,19 @@ def refusal(event: Event, mine: str | None, from_client: Sequence[Order], last_r
     hold of the event, ``from_client`` live holds placed from this address (up to the cap),
     ``last_release`` the latest release by this email or address within the cool-down."""
     if mine:
-        return AlreadyReserved(f"{ALREADY_RESERVED}.", token=mine, field="email")
+        return AlreadyReserved(N_("You already have tickets reserved for this event."), token=mine, field="email")
     cap = event.max_holds_per_client
     if cap and len(from_client) >= cap:
-        return TooManyHolds("Too many reservations from your connection for this event; "
-                            "pay for or release one first.", retry_at=min(map(hold_ends_at, from_client)))
+        return TooManyHolds(N_("Too many reservations from your connection for this event; "
+                               "pay for or release one first."), retry_at=min(map(hold_ends_at, from_client)))
     if last_release is not None and event.release_cooldown_seconds:
         retry_at = last_release + timedelta(seconds=event.release_cooldown_seconds)
         if retry_at > at:
             seconds = math.ceil((retry_at - at).total_seconds())
-            return ReleaseCooldown(f"You released tickets a moment ago; you can reserve again in {seconds} "
-                                   f"second{'' if seconds == 1 else 's'}.", retry_at=retry_at)
+            message = (N_("You released tickets a moment ago; you can reserve again in %(seconds)s second.")
+                       if seconds == 1 else
+                       N_("You released tickets a moment ago; you can reserve again in %(seconds)s seconds."))
+            return ReleaseCooldown(message, retry_at=retry_at, seconds=seconds)
     return None
 
 

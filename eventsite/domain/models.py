@@ -223,6 +223,8 @@ class Order(Base):
     # Where the hold was placed from (an IPv6 address fits in 45), for the per-client cap; None
     # for orders placed before it was kept or not over HTTP.
     client_address: Mapped[str | None] = mapped_column(String(45))
+    # The buyer's language when they placed it ("en", "de"): its emails and tickets speak it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # The event's currency when the order was placed: what it was charged (and is refunded) in.
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[OrderStatus] = mapped_column(
@@ -302,6 +304,7 @@ class WaitlistEntry(Base):
     ticket_type_id: Mapped[int] = mapped_column(ForeignKey("ticket_types.id"))
     email: Mapped[str] = mapped_column(String(254))
     client_address: Mapped[str | None] = mapped_column(String(45))
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # as on Order
     quantity: Mapped[int] = mapped_column(Integer)
     status: Mapped[WaitlistStatus] = mapped_column(
         Enum(WaitlistStatus, native_enum=False, create_constraint=True, length=10, name="waitlist_status",
@@ -419,6 +422,8 @@ class Obligation(Base):
     waitlist_entry_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_entries.id"), index=True)
     # Whom a message goes to when no order names it ("find my tickets").
     recipient: Mapped[str | None] = mapped_column(String(254))
+    # The language of such a message: the one the request that promised it was made in.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # A worker that took it holds it until then; past it (the worker died) anyone may retry.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -38,10 +38,11 @@ def promise_anomaly_refund(session: Session, anomaly: PaymentAnomaly) -> Obligat
 
 
 def promise_message(session: Session, recipient: str,
-                    kind: ObligationKind = ObligationKind.EMAIL_FIND_TICKETS) -> Obligation:
+                    kind: ObligationKind = ObligationKind.EMAIL_FIND_TICKETS, *, language: str = "en") -> Obligation:
     """Promise a message about no order ("find my tickets", sign-up) to ``recipient``
     (each request its own promise)."""
-    return _promise(session, f"{kind.value}:{secrets.token_hex(12)}", kind=kind, recipient=recipient)
+    return _promise(session, f"{kind.value}:{secrets.token_hex(12)}", kind=kind, recipient=recipient,
+                    language=language)
 
 
 def promise_about_entry(session: Session, entry: WaitlistEntry, kind: ObligationKind) -> Obligation:

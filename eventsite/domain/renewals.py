@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .errors import Conflict, HoldExpired, NotReserved
+from .errors import N_, Conflict, HoldExpired, NotReserved
 from .holds import lapsed_at
 from .models import Order, OrderStatus
 
@@ -23,16 +23,17 @@ class NotRenewable(Conflict):
 def refusal(order: Order, at: datetime, *, others_waiting: bool) -> Exception | None:
     """Why ``order`` (locked, with its ticket types) may not be renewed at ``at``, or None."""
     if lapsed_at(order, at) or order.status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED):
-        return HoldExpired("This hold has ended; there is nothing to renew. Reserve again.")
+        return HoldExpired(N_("This hold has ended; there is nothing to renew. Reserve again."))
     if order.status != OrderStatus.RESERVED:
-        return NotReserved("Payment for these tickets has started, so the hold can no longer be renewed.")
+        return NotReserved(N_("Payment for these tickets has started, so the hold can no longer be renewed."))
     if order.expires_at - at > WINDOW:
-        return NotRenewable(f"More time can be asked for in the last {WINDOW.seconds // 60} minutes of the hold.")
+        return NotRenewable(N_("More time can be asked for in the last %(minutes)s minutes of the hold."),
+                            minutes=WINDOW.seconds // 60)
     if order.renewals >= order.event.max_renewals:
-        return NotRenewable("This hold has been renewed as often as the organizer allows.")
+        return NotRenewable(N_("This hold has been renewed as often as the organizer allows."))
     if others_waiting:
-        return NotRenewable("Other buyers are waiting for these tickets, so this hold cannot be renewed. "
-                            "Pay now to keep them.")
+        return NotRenewable(N_("Other buyers are waiting for these tickets, so this hold cannot be renewed. "
+                               "Pay now to keep them."))
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .errors import InvalidRequest
+from .errors import N_, InvalidRequest
 
 # PostgreSQL refuses NUL in text (a 500 instead of a 422), and no name or address has control characters.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -41,14 +41,15 @@ def email_address(email: str | None, *, field: str = "email") -> str:
     email = (email or "").strip(" ")  # spaces around a pasted address; any other blank is refused below
     if ("@" not in email or email[0] == "@" or email[-1] == "@" or len(email) > MAX_EMAIL_LENGTH
             or has_control_characters(email)):
-        raise InvalidRequest("Enter a valid email address.", field=field)
+        raise InvalidRequest(N_("Enter a valid email address."), field=field)
     if _email_check is not None:
         try:
             email = _email_check(email)
         except ValueError as error:
-            raise InvalidRequest(f"Enter a valid email address: {error}", field=field) from None
+            raise InvalidRequest(N_("Enter a valid email address: %(reason)s"), field=field,
+                                 reason=str(error)) from None
         if len(email) > MAX_EMAIL_LENGTH:  # normalizing can lengthen (IDNA, Unicode forms)
-            raise InvalidRequest("Enter a valid email address.", field=field)
+            raise InvalidRequest(N_("Enter a valid email address."), field=field)
     return email
 
 

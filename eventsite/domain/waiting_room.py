@@ -24,11 +24,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .errors import AdmissionRefused, AdmissionRequired
+from .errors import N_, AdmissionRefused, AdmissionRequired
 from .models import TicketType, WaitingRoom
 
-ROOM_REQUIRED = ("Tickets for this event are sold through its waiting room: join the room, and reserve when it "
-                 "is your turn.")
+ROOM_REQUIRED = N_("Tickets for this event are sold through its waiting room: join the room, and reserve when it "
+                    "is your turn.")
+NOT_GIVEN_OUT = N_("That admission is not one this shop gave out; join the waiting room.")
 
 
 def new_seed() -> str:
@@ -127,18 +128,20 @@ def read_admission(key: bytes, token: str | None, event_id: int, at: datetime) -
         event_text, place_text, until_text, signature = token.split(".")
         event, place, until = int(event_text), int(place_text), int(until_text)
     except (AttributeError, ValueError):
-        raise AdmissionRefused("That admission is not one this shop gave out; join the waiting room.") from None
+        raise AdmissionRefused(NOT_GIVEN_OUT) from None
     if not _genuine(signature, key, "admission", event, place, until):
-        raise AdmissionRefused("That admission is not one this shop gave out; join the waiting room.")
+        raise AdmissionRefused(NOT_GIVEN_OUT)
     if event != event_id:
-        raise AdmissionRefused("That admission is for another event; join this event's waiting room.")
+        raise AdmissionRefused(N_("That admission is for another event; join this event's waiting room."))
     valid_until = datetime.fromtimestamp(until, UTC)
     if at >= valid_until:
-        raise AdmissionRefused("Your admission has lapsed: it was the next person's turn. Join the waiting room again.")
+        raise AdmissionRefused(N_("Your admission has lapsed: it was the next person's turn. "
+                                  "Join the waiting room again."))
     return Admission(event, place, valid_until)
 
 
-ADMISSION_USED = "This admission has already placed a hold; each admission places one. Join the waiting room again."
+ADMISSION_USED = N_("This admission has already placed a hold; each admission places one. "
+                    "Join the waiting room again.")
 
 
 # --- how many to admit, and what the room says -----------------------------------------

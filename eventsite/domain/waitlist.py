@@ -19,7 +19,7 @@ from datetime import datetime
 
 from . import waiting_room
 from .capacity import Availability
-from .errors import Conflict, InvalidRequest, SalesClosed
+from .errors import N_, Conflict, InvalidRequest, SalesClosed
 from .models import TicketType, WaitlistEntry, WaitlistStatus
 
 OPEN, PAUSED, CLOSED = "open", "paused", "closed"
@@ -36,15 +36,17 @@ def join_refusal(ticket_type: TicketType, figure: Availability, quantity: int, a
     (asked for from a waiting room) may be asked for while tickets are available: they are the
     room's people's first."""
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= ticket_type.per_order_limit:
-        return InvalidRequest(f"Choose between 1 and {ticket_type.per_order_limit} {ticket_type.name} tickets.",
-                              field="quantity")
+        return InvalidRequest(N_("Choose between 1 and %(limit)s %(name)s tickets."), field="quantity",
+                              limit=ticket_type.per_order_limit, name=ticket_type.name)
+    if ticket_type.waitlist == PAUSED:
+        return Conflict(N_("The waiting list for %(name)s is paused; nobody can join it now."), name=ticket_type.name)
     if ticket_type.waitlist != OPEN:
-        return Conflict(f"The waiting list for {ticket_type.name} is {ticket_type.waitlist}; nobody can join it now.")
+        return Conflict(N_("The waiting list for %(name)s is closed; nobody can join it now."), name=ticket_type.name)
     if ticket_type.sales_end is not None and at >= ticket_type.sales_end:
-        return SalesClosed(f"Sales for {ticket_type.name} are closed.")
+        return SalesClosed(N_("Sales for %(name)s are closed."), name=ticket_type.name)
     if not deferred and figure.available >= quantity:
-        return Conflict(f"{figure.available} {ticket_type.name} tickets are available right now: reserve them "
-                        "instead of waiting.", field="quantity")
+        return Conflict(N_("%(available)s %(name)s tickets are available right now: reserve them instead of waiting."),
+                        field="quantity", available=figure.available, name=ticket_type.name)
     return None
 
 

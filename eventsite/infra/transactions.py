@@ -31,13 +31,18 @@ _DEADLOCK_DETECTED = "40P01"
 RETRY_AFTER_SECONDS = 2
 
 
+def N_(message: str) -> str:
+    """Marks a message for the translation catalog, as ``domain.errors.N_`` (infra may not import the domain)."""
+    return message
+
+
 class Busy(Exception):
     """A lock was not granted within LOCK_TIMEOUT_SECONDS (or the transaction lost a deadlock); it was rolled back."""
 
     retry_after = RETRY_AFTER_SECONDS
 
     def __init__(self) -> None:
-        super().__init__("The shop is busy right now; nothing was changed. Please try again in a moment.")
+        super().__init__(N_("The shop is busy right now; nothing was changed. Please try again in a moment."))
 
 
 def configure_sqlite(engine: Engine, lock_timeout_seconds: float) -> None:

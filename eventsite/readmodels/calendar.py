@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext, ngettext
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
@@ -34,7 +35,8 @@ def event_end(event: Event) -> datetime:
 def event_ics(order: Order) -> bytes:
     """One VEVENT for the order's event, in the event's own time zone (with its VTIMEZONE, so
     calendar apps place it right wherever the buyer is). Its UID stays the same for the order,
-    so downloading it again updates the entry instead of adding a second one."""
+    so downloading it again updates the entry instead of adding a second one. Its description
+    is in the current language (the page's, or the email's forced one)."""
     event, zone = order.event, ZoneInfo(order.event.timezone)
     starts, ends = event.starts_at.astimezone(zone), event_end(event).astimezone(zone)
     url = tickets_url(order)
@@ -47,7 +49,7 @@ def event_ics(order: Order) -> bytes:
     entry.add("summary", event.title)
     if event.venue:
         entry.add("location", event.venue)
-    entry.add("description", f"{_ticket_count(order)}.\nYour tickets: {url}")
+    entry.add("description", gettext("%(tickets)s.\nYour tickets: %(url)s", tickets=_ticket_count(order), url=url))
     entry.add("url", url)
     entry.add("status", "CONFIRMED")
 
@@ -63,7 +65,7 @@ def event_ics(order: Order) -> bytes:
 
 def _ticket_count(order: Order) -> str:
     kinds = ", ".join(f"{item.quantity} × {item.ticket_type.name}" for item in order.items)
-    return f"{order.quantity} ticket{'s' if order.quantity != 1 else ''} ({kinds})"
+    return ngettext("%(num)s ticket (%(kinds)s)", "%(num)s tickets (%(kinds)s)", order.quantity, kinds=kinds)
 
 
 def _host() -> str:

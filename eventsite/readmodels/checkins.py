@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from ..domain.errors import NotFound
+from ..domain.errors import N_, NotFound
 from ..domain.models import CheckIn, Event
 from ..infra.db import db
 
@@ -50,7 +50,7 @@ def owned_checkin(event: Event, checkin_id: int) -> CheckIn:
     """A check-in of this event; any other id looks exactly like a missing one."""
     found = db.session.scalar(select(CheckIn).where(CheckIn.id == checkin_id, CheckIn.event_id == event.id))
     if found is None:
-        raise NotFound("There is no such check-in.")
+        raise NotFound(N_("There is no such check-in."))
     return found
 
 

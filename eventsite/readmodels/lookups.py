@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..domain.errors import NotFound
+from ..domain.errors import N_, NotFound
 from ..domain.holds import effective_status_clause
 from ..domain.models import HOLDING_STATUSES, Event, Order, OrderStatus, Organizer, TicketType
 from ..infra.db import db
+
+NO_EVENT = N_("There is no such event.")
 
 
 def published_events(*, upcoming_at: datetime | None = None) -> list[Event]:
@@ -34,19 +36,19 @@ def published(criterion) -> Event:
         select(Event).where(criterion, Event.published.is_(True)).options(joinedload(Event.ticket_types))
     ).unique().one_or_none()
     if event is None:
-        raise NotFound("There is no such event.")
+        raise NotFound(NO_EVENT)
     return event
 
 
 def event_by_slug(slug: str) -> Event:
     """Any event, published or not (operators)."""
-    return _owned(select(Event).where(Event.slug == slug), "event")
+    return _owned(select(Event).where(Event.slug == slug), NO_EVENT)
 
 
 def order_by_token(token: str) -> Order:
     order = db.session.scalar(select(Order).where(Order.token == token))
     if order is None:
-        raise NotFound("There is no such reservation.")
+        raise NotFound(N_("There is no such reservation."))
     return order
 
 
@@ -58,26 +60,27 @@ def organizer_events(organizer_id: int) -> list[Event]:
 
 def owned_event(organizer_id: int, event_id: int) -> Event:
     """The event if this organizer owns it; any other id looks exactly like a missing one."""
-    return _owned(select(Event).where(Event.id == event_id, Event.organizer_id == organizer_id), "event")
+    return _owned(select(Event).where(Event.id == event_id, Event.organizer_id == organizer_id), NO_EVENT)
 
 
 def owned_event_by_slug(organizer: Organizer, slug: str) -> Event:
-    return _owned(select(Event).where(Event.slug == slug, Event.organizer_id == organizer.id), "event")
+    return _owned(select(Event).where(Event.slug == slug, Event.organizer_id == organizer.id), NO_EVENT)
 
 
 def owned_ticket_type(event: Event, ticket_type_id: int) -> TicketType:
     return _owned(select(TicketType).where(TicketType.id == ticket_type_id, TicketType.event_id == event.id),
-                  "ticket type")
+                  N_("There is no such ticket type."))
 
 
 def owned_order(event: Event, order_id: int) -> Order:
-    return _owned(select(Order).where(Order.id == order_id, Order.event_id == event.id), "order")
+    return _owned(select(Order).where(Order.id == order_id, Order.event_id == event.id), N_("There is no such order."))
 
 
-def _owned(query, what: str):
+def _owned(query, missing: str):
+    """The one row ``query`` finds, or NotFound with the message ``missing`` (a whole sentence per kind)."""
     found = db.session.scalar(query)
     if found is None:
-        raise NotFound(f"There is no such {what}.")
+        raise NotFound(missing)
     return found
 
 

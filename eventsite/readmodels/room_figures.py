@@ -2,7 +2,8 @@
 sells out at the pace buyers take tickets.
 
 The queue's own figures come from Redis (``services.waiting_room.report``); the pace is the
-database's, so it counts what was really taken, however buyers got in.
+database's, so it counts what was really taken, however buyers got in. Durations are written
+in the page's language (``readable``, like ``localized``).
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from babel.numbers import format_decimal
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 
 from ..domain.holds import holds_clause
@@ -17,7 +20,7 @@ from ..domain.models import Event, Order, OrderItem, OrderStatus, WaitingRoom
 from ..domain.waiting_room import Schedule
 from ..infra.db import db
 from ..infra.room_store import RoomFigures
-from . import availability
+from . import availability, localized
 
 PACE_WINDOW = timedelta(minutes=5)
 
@@ -92,16 +95,19 @@ def card(event: Event, report, seed: str | None, at: datetime) -> RoomCard:
 
 
 def readable(seconds: float | None) -> str:
-    """A duration as people read it: "0.4 s", "42 s", "3 min 5 s", "2 h 10 min"; "—" for none."""
+    """A duration as people read it, in the page's language: "0.4 s", "42 s", "3 min 5 s", "2 h 10 min"
+    ("3 Min. 5 Sek." in German); "—" for none."""
     if seconds is None:
         return "—"
     if seconds < 10 and seconds != int(seconds):
-        return f"{seconds:.1f} s"
+        return gettext("%(seconds)s s", seconds=format_decimal(round(seconds, 1), locale=localized.language_of()))
     whole = round(seconds)
     if whole < 60:
-        return f"{whole} s"
+        return gettext("%(seconds)s s", seconds=whole)
     minutes, secs = divmod(whole, 60)
     if minutes < 60:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+        return (gettext("%(minutes)s min %(seconds)s s", minutes=minutes, seconds=secs) if secs
+                else gettext("%(minutes)s min", minutes=minutes))
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return (gettext("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes) if minutes
+            else gettext("%(hours)s h", hours=hours))

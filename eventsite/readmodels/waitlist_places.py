@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from ..domain import waitlist
 from ..domain.capacity import Availability
 from ..domain.clock import now as clock_now
-from ..domain.errors import NotFound
+from ..domain.errors import N_, NotFound
 from ..domain.holds import effective_status
 from ..domain.models import Order, OrderStatus, WaitlistEntry, WaitlistStatus
 from ..infra.db import db
@@ -45,7 +45,7 @@ class Place:
 def entry_by_token(token: str) -> WaitlistEntry:
     entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.token == token))
     if entry is None:
-        raise NotFound("There is no such place on a waiting list.")
+        raise NotFound(N_("There is no such place on a waiting list."))
     return entry
 
 

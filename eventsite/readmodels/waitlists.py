@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 
 from ..domain.clock import now as clock_now
+from ..domain.errors import N_
 from ..domain.holds import holds_clause
 from ..domain.models import Event, Order, OrderItem, OrderStatus, TicketType, WaitlistEntry, WaitlistStatus
 from ..infra.db import db
@@ -21,9 +22,10 @@ from ..infra.db import db
 # What became of a place, and how the organizer reads it: still waiting; an offer out (a live hold),
 # taken (paid, even if refunded since) or lapsed (not paid in time, or released); the buyer left;
 # the organizer closed the line; or deferred by the event's waiting room (joins the line if it sells out).
-OUTCOMES = {"waiting": "waiting", "offered": "offer out", "taken": "offer taken", "lapsed": "offer lapsed",
-            "left": "left the line", "closed": "ended by closing the list",
-            "deferred": "joins if the on-sale sells out"}
+# The labels are English messages, translated where shown (``_(outcomes[place.outcome])``).
+OUTCOMES = {"waiting": N_("waiting"), "offered": N_("offer out"), "taken": N_("offer taken"),
+            "lapsed": N_("offer lapsed"), "left": N_("left the line"), "closed": N_("ended by closing the list"),
+            "deferred": N_("joins if the on-sale sells out")}
 PER_PAGE = 100
 
 

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..domain import rules
-from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.errors import N_, Conflict, InvalidRequest, NotFound
 from ..domain.models import ObligationKind, Organizer
 from ..domain.obligations import promise_message
 from ..infra.db import db
@@ -36,15 +36,21 @@ def check_password(password: str, *, email: str, name: str = "") -> None:
     zxcvbn's own advice; the email and name count as guessable words."""
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidRequest(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+        raise InvalidRequest(N_("Choose a password of at least %(least)s characters."), field="password",
+                             least=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidRequest(f"Choose a password of at most {MAX_PASSWORD_LENGTH} characters.", field="password")
+        raise InvalidRequest(N_("Choose a password of at most %(most)s characters."), field="password",
+                             most=MAX_PASSWORD_LENGTH)
     words = [word for word in (email, email.split("@")[0], *name.split()) if word]
     verdict = zxcvbn(password[:_SCORED_LENGTH], user_inputs=words)
     if verdict["score"] < MIN_PASSWORD_SCORE:
         feedback = verdict["feedback"]
         advice = [feedback["warning"], *feedback["suggestions"]] if feedback["warning"] else feedback["suggestions"]
-        raise InvalidRequest(" ".join(["This password is easy to guess.", *advice]), field="password")
+        if not advice:
+            raise InvalidRequest(N_("This password is easy to guess."), field="password")
+        # zxcvbn's advice is English only.
+        raise InvalidRequest(N_("This password is easy to guess. %(advice)s"), field="password",
+                             advice=" ".join(advice))
 
 
 def _by_email(email: str, *, lock: bool = False) -> Organizer | None:
@@ -65,12 +71,12 @@ def create_organizer(email: str, password: str, name: str = "") -> Organizer:
     organizer = _new_organizer(email, password, name)
     with write_transaction():
         if _by_email(organizer.email) is not None:
-            raise Conflict("An account with this email already exists.", field="email")
+            raise Conflict(N_("An account with this email already exists."), field="email")
         db.session.add(organizer)
     return organizer
 
 
-def sign_up(email: str, password: str, name: str = "") -> None:
+def sign_up(email: str, password: str, name: str = "", *, language: str = "en") -> None:
     """Sign-up from the dashboard. The caller answers the same whether or not the address has
     an account (no list of organizers to be had from it); the address's owner is told by email:
     a new account is ready, or someone tried to sign up with an address that has one.
@@ -83,10 +89,10 @@ def sign_up(email: str, password: str, name: str = "") -> None:
                 db.session.add(organizer)
                 db.session.flush()  # a concurrent sign-up of the address fails here, not at commit
             kind = ObligationKind.EMAIL_SIGNUP_EXISTING if exists else ObligationKind.EMAIL_SIGNUP_WELCOME
-            promise_message(db.session, organizer.email, kind)
+            promise_message(db.session, organizer.email, kind, language=language)
     except IntegrityError:  # the same address signed up at the same moment: it exists now
         with write_transaction():
-            promise_message(db.session, organizer.email, ObligationKind.EMAIL_SIGNUP_EXISTING)
+            promise_message(db.session, organizer.email, ObligationKind.EMAIL_SIGNUP_EXISTING, language=language)
 
 
 def authenticate(email: str, password: str) -> Organizer | None:
@@ -103,7 +109,7 @@ def end_sessions(organizer_id: int) -> Organizer:
     with write_transaction():
         organizer = db.session.scalar(select(Organizer).where(Organizer.id == organizer_id).with_for_update())
         if organizer is None:
-            raise NotFound("no such organizer")
+            raise NotFound(N_("no such organizer"))
         organizer.session_version += 1
     return organizer
 
@@ -113,9 +119,9 @@ def change_password(organizer_id: int, current: str, new: str) -> Organizer:
     with write_transaction():
         organizer = db.session.scalar(select(Organizer).where(Organizer.id == organizer_id).with_for_update())
         if organizer is None:
-            raise NotFound("no such organizer")
+            raise NotFound(N_("no such organizer"))
         if not check_password_hash(organizer.password_hash, current or ""):
-            raise InvalidRequest("Your current password is not this one.", field="current_password")
+            raise InvalidRequest(N_("Your current password is not this one."), field="current_password")
         check_password(new, email=organizer.email, name=organizer.name)
         organizer.password_hash = generate_password_hash(new)
         organizer.session_version += 1
@@ -131,7 +137,7 @@ def rotate_api_token(email: str) -> str:
     with write_transaction():
         organizer = _by_email(email, lock=True)
         if organizer is None:
-            raise NotFound(f"no organizer with email '{email}'")
+            raise NotFound(N_("no organizer with email '%(email)s'"), email=email)
         token = secrets.token_urlsafe(32)
         organizer.api_token_hash = token_hash(token)
     return token

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..domain import capacity, locks
-from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.errors import N_, Conflict, InvalidRequest, NotFound
 from ..domain.formatting import UNSHOWABLE, decimal_amount, from_minor_units, minor_units, shown_in
 from ..domain.models import CheckIn, Event, Order, OrderItem, TicketType, WaitlistEntry
 from ..infra import room_store
@@ -25,16 +25,16 @@ SALES_WINDOW = ("sales_start", "sales_end")
 # The waiting list's and renewals' settings: field -> (least, most, message). The form checks them
 # field by field; the service again, for any other caller (the table's CHECKs are the last line).
 EVENT_RANGES = {
-    "offer_minutes": (1, 1440, "An offer to the waiting list lasts between 1 and 1440 minutes."),
-    "renewal_minutes": (1, 60, "A renewal adds between 1 and 60 minutes."),
-    "max_renewals": (0, 100, "Between 0 (no renewals) and 100 renewals per hold."),
+    "offer_minutes": (1, 1440, N_("An offer to the waiting list lasts between 1 and 1440 minutes.")),
+    "renewal_minutes": (1, 60, N_("A renewal adds between 1 and 60 minutes.")),
+    "max_renewals": (0, 100, N_("Between 0 (no renewals) and 100 renewals per hold.")),
 }
 
 
 def _check_slug_free(slug: str, event_id: int | None) -> None:
     taken = db.session.scalar(select(Event.id).where(Event.slug == slug, Event.id != (event_id or 0)))
     if taken:
-        raise Conflict("This web address is already taken by another event; choose another slug.", field="slug")
+        raise Conflict(N_("This web address is already taken by another event; choose another slug."), field="slug")
 
 
 def _check_shown(values: dict[str, Any], fields: tuple[str, ...], tz: str) -> None:
@@ -50,8 +50,8 @@ def _check_zone_change(event: Event, tz: str) -> None:
     for tt in event.ticket_types:
         for moment in (tt.sales_start, tt.sales_end):
             if moment is not None and not shown_in(moment, tz):
-                raise InvalidRequest(f"The sales window of “{tt.name}” cannot be shown in {tz}; "
-                                     "change it first.", field="timezone")
+                raise InvalidRequest(N_("The sales window of “%(name)s” cannot be shown in %(timezone)s; "
+                                        "change it first."), field="timezone", name=tt.name, timezone=tz)
 
 
 def _check_ranges(values: dict[str, Any]) -> None:
@@ -91,13 +91,15 @@ def _change_currency(event: Event, currency: str) -> None:
     """Prices keep their amounts in the new currency (25.50 EUR -> 25.50 USD). Refused once
     anything was ordered: an order is charged and refunded in the currency it was placed in."""
     if db.session.scalar(select(Order.id).where(Order.event_id == event.id).limit(1)):
-        raise Conflict("The currency cannot change once tickets have been ordered.", field="currency")
+        raise Conflict(N_("The currency cannot change once tickets have been ordered."), field="currency")
     for tt in locks.ticket_types(db.session, [tt.id for tt in event.ticket_types]):
         try:
             tt.price = minor_units(from_minor_units(tt.price, event.currency), currency)
         except InvalidRequest:
-            raise Conflict(f"{tt.name} costs {decimal_amount(tt.price, event.currency)} {event.currency}, "
-                           f"which {currency} cannot express; change that price first.", field="currency") from None
+            raise Conflict(N_("%(name)s costs %(amount)s %(currency)s, which %(new_currency)s cannot express; "
+                              "change that price first."), field="currency", name=tt.name,
+                           amount=decimal_amount(tt.price, event.currency), currency=event.currency,
+                           new_currency=currency) from None
 
 
 def set_published(event: Event, published: bool) -> Event:
@@ -138,33 +140,44 @@ def update_ticket_type(ticket_type: TicketType, values: dict[str, Any]) -> Ticke
 # --- deleting what nobody used ---------------------------------------------------------
 # Anything once ordered, waited for or let in stays: buyers' orders, the audit trail and the
 # accounts refer to it. What refers to an event, and to a ticket type, in the order checked.
-_EVENT_USES = ((Order.event_id, "orders"), (WaitlistEntry.event_id, "places on a waiting list"),
-               (CheckIn.event_id, "check-ins"))
-_TICKET_TYPE_USES = ((OrderItem.ticket_type_id, "orders"), (WaitlistEntry.ticket_type_id, "places on a waiting list"),
-                     (CheckIn.ticket_type_id, "check-ins"))
+# Each with the whole refusal (what it has, in a sentence of its own for every language).
+_EVENT_USES = (
+    (Order.event_id, N_("This event cannot be deleted: it has orders (of any status), which are kept "
+                        "for the buyers' records. Leave it unpublished instead.")),
+    (WaitlistEntry.event_id, N_("This event cannot be deleted: it has places on a waiting list (of any status), "
+                                "which are kept for the buyers' records. Leave it unpublished instead.")),
+    (CheckIn.event_id, N_("This event cannot be deleted: it has check-ins (of any status), which are kept "
+                          "for the buyers' records. Leave it unpublished instead.")))
+_TICKET_TYPE_USES = (
+    (OrderItem.ticket_type_id, N_("“%(name)s” cannot be deleted: it has orders (of any status), which are kept "
+                                  "for the buyers' records. End its sales window instead.")),
+    (WaitlistEntry.ticket_type_id, N_("“%(name)s” cannot be deleted: it has places on a waiting list (of any "
+                                      "status), which are kept for the buyers' records. End its sales window "
+                                      "instead.")),
+    (CheckIn.ticket_type_id, N_("“%(name)s” cannot be deleted: it has check-ins (of any status), which are kept "
+                                "for the buyers' records. End its sales window instead.")))
 
 
 def _used_by(uses, row_id: int) -> str | None:
-    for column, what in uses:
+    """The refusal of the first use found, or None."""
+    for column, refusal in uses:
         if db.session.scalar(select(column).where(column == row_id).limit(1)) is not None:
-            return what
+            return refusal
     return None
 
 
 def event_deletion_refusal(event: Event) -> Conflict | None:
     """Why ``event`` cannot be deleted now, or None: only a draft nobody ever ordered from."""
     if event.published:
-        return Conflict("A published event cannot be deleted: unpublish it first.")
-    if used := _used_by(_EVENT_USES, event.id):
-        return Conflict(f"This event cannot be deleted: it has {used} (of any status), which are kept "
-                        "for the buyers' records. Leave it unpublished instead.")
+        return Conflict(N_("A published event cannot be deleted: unpublish it first."))
+    if refusal := _used_by(_EVENT_USES, event.id):
+        return Conflict(refusal)
     return None
 
 
 def ticket_type_deletion_refusal(ticket_type: TicketType) -> Conflict | None:
-    if used := _used_by(_TICKET_TYPE_USES, ticket_type.id):
-        return Conflict(f"“{ticket_type.name}” cannot be deleted: it has {used} (of any status), which are kept "
-                        "for the buyers' records. End its sales window instead.")
+    if refusal := _used_by(_TICKET_TYPE_USES, ticket_type.id):
+        return Conflict(refusal, name=ticket_type.name)
     return None
 
 
@@ -188,7 +201,7 @@ def delete_ticket_type(ticket_type: TicketType) -> None:
     with write_transaction():
         found = locks.ticket_types_to_delete(db.session, [ticket_type.id])
         if not found:
-            raise NotFound("There is no such ticket type.")
+            raise NotFound(N_("There is no such ticket type."))
         if refused := ticket_type_deletion_refusal(found[0]):
             raise refused
         db.session.delete(found[0])

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain import locks
 from ..domain import tickets as codes
 from ..domain.clock import now as clock_now
-from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.errors import N_, Conflict, InvalidRequest, NotFound
 from ..domain.holds import effective_status
 from ..domain.models import CheckIn, Event, Order, OrderStatus
 from ..domain.rules import has_control_characters
@@ -119,9 +119,9 @@ def _in_force(order_id: int, seat: int) -> CheckIn | None:
 
 def _code_text(text) -> str:
     if not isinstance(text, str) or not text:
-        raise InvalidRequest("Scan or type a ticket code.", field="code")
+        raise InvalidRequest(N_("Scan or type a ticket code."), field="code")
     if len(text) > MAX_CODE_LENGTH:
-        raise InvalidRequest(f"A ticket code has at most {MAX_CODE_LENGTH} characters.", field="code")
+        raise InvalidRequest(N_("A ticket code has at most %(limit)s characters."), field="code", limit=MAX_CODE_LENGTH)
     return text
 
 
@@ -129,8 +129,8 @@ def _device_name(device) -> str:
     if device is None:
         return ""
     if not isinstance(device, str) or len(device) > MAX_DEVICE_LENGTH or has_control_characters(device):
-        raise InvalidRequest(f"Name this device in at most {MAX_DEVICE_LENGTH} characters, on one line.",
-                             field="device")
+        raise InvalidRequest(N_("Name this device in at most %(limit)s characters, on one line."),
+                             field="device", limit=MAX_DEVICE_LENGTH)
     return device.strip()
 
 
@@ -141,12 +141,12 @@ def undo(checkin_id: int, *, by: str) -> CheckIn:
     with write_transaction(expire_on_commit=False):
         checkin = db.session.get(CheckIn, checkin_id)
         if checkin is None:
-            raise NotFound("There is no such check-in.")
+            raise NotFound(N_("There is no such check-in."))
         # The order's lock is the one a scan of the same seat takes: an undo and a re-scan queue up.
         locks.order(db.session, checkin.order_id)
         db.session.refresh(checkin)
         if checkin.undone_at is not None:
-            raise Conflict("This check-in was already undone.")
+            raise Conflict(N_("This check-in was already undone."))
         checkin.undone_at = clock_now()
         checkin.undone_by = by
     return checkin

@@ -11,8 +11,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext, ngettext
 
 from ..domain.clock import now
+from ..domain.errors import N_
 from ..domain.holds import effective_status, holds_at
 from ..domain.models import Obligation, ObligationKind, Order, OrderStatus, WaitlistStatus
 from ..domain.obligations import promise_message
@@ -24,17 +26,17 @@ from ..readmodels import calendar, lookups, ticket_pdf, tickets
 
 K = ObligationKind
 SUBJECTS = {
-    K.EMAIL_HOLD_PLACED: "Reserved for you: {title}",
-    K.EMAIL_PAID: "Your tickets for {title}",
-    K.EMAIL_LATE_PAID: "Your tickets for {title} (your payment came late, and tickets were still there)",
-    K.EMAIL_REFUNDED: "Refunded: your order for {title}",
-    K.EMAIL_PAYMENT_FAILED: "Your payment for {title} did not go through",
-    K.EMAIL_FIND_TICKETS: "Your orders at eventsite",
-    K.EMAIL_SIGNUP_WELCOME: "Your organizer account at eventsite is ready",
-    K.EMAIL_SIGNUP_EXISTING: "Someone tried to sign up at eventsite with your address",
-    K.EMAIL_WAITLIST_JOINED: "Your place on the waiting list for {title}",
-    K.EMAIL_OFFER: "Tickets came back for you: {title}",
-    K.EMAIL_WAITLIST_CLOSED: "The waiting list for {title} has closed",
+    K.EMAIL_HOLD_PLACED: N_("Reserved for you: %(title)s"),
+    K.EMAIL_PAID: N_("Your tickets for %(title)s"),
+    K.EMAIL_LATE_PAID: N_("Your tickets for %(title)s (your payment came late, and tickets were still there)"),
+    K.EMAIL_REFUNDED: N_("Refunded: your order for %(title)s"),
+    K.EMAIL_PAYMENT_FAILED: N_("Your payment for %(title)s did not go through"),
+    K.EMAIL_FIND_TICKETS: N_("Your orders at eventsite"),
+    K.EMAIL_SIGNUP_WELCOME: N_("Your organizer account at eventsite is ready"),
+    K.EMAIL_SIGNUP_EXISTING: N_("Someone tried to sign up at eventsite with your address"),
+    K.EMAIL_WAITLIST_JOINED: N_("Your place on the waiting list for %(title)s"),
+    K.EMAIL_OFFER: N_("Tickets came back for you: %(title)s"),
+    K.EMAIL_WAITLIST_CLOSED: N_("The waiting list for %(title)s has closed"),
 }
 # Messages to an organizer's address about their account (no order): the dashboard's login link.
 _ACCOUNT_MESSAGES = (K.EMAIL_SIGNUP_WELCOME, K.EMAIL_SIGNUP_EXISTING)
@@ -44,12 +46,15 @@ _TICKETS_SENT = (K.EMAIL_PAID, K.EMAIL_LATE_PAID)
 _PLACE_MESSAGES = {K.EMAIL_WAITLIST_JOINED: (WaitlistStatus.WAITING, WaitlistStatus.DEFERRED),
                    K.EMAIL_WAITLIST_CLOSED: (WaitlistStatus.CLOSED,)}
 # Why an order was refunded, by the reason its refunding transition recorded.
+# (The keys are what the transition recorded, a machine value; the reasons are English templates,
+# translated into the buyer's language when the message is composed.)
 _REFUND_REASONS = {
-    "refunded by the organizer": "The organizer refunded your order.",
-    "paid late with no capacity left": "Your payment arrived after your reservation had ended, and the tickets "
-                                       "had gone to other buyers, so we gave your money back automatically.",
-    "refunded at the payment provider": "Your payment was refunded at the payment provider.",
+    "refunded by the organizer": N_("The organizer refunded your order."),
+    "paid late with no capacity left": N_("Your payment arrived after your reservation had ended, and the tickets "
+                                          "had gone to other buyers, so we gave your money back automatically."),
+    "refunded at the payment provider": N_("Your payment was refunded at the payment provider."),
 }
+_REFUNDED_ANYHOW = N_("Your order was refunded.")
 
 
 def send(obligation: Obligation) -> None:
@@ -61,7 +66,18 @@ def send(obligation: Obligation) -> None:
 
 
 def compose(obligation: Obligation) -> mail.Message | None:
-    """The message this obligation promises, as true now; None if there is nothing true to say."""
+    """The message this obligation promises, as true now, in the language its reader asked in;
+    None if there is nothing true to say."""
+    with force_locale(_language(obligation)):
+        return _compose(obligation)
+
+
+def _language(obligation: Obligation) -> str:
+    about = obligation.order or obligation.waitlist_entry or obligation
+    return about.language
+
+
+def _compose(obligation: Obligation) -> mail.Message | None:
     at, kind = now(), obligation.kind
     if kind == K.EMAIL_FIND_TICKETS:
         orders = lookups.orders_of(obligation.recipient, at=at)
@@ -75,7 +91,7 @@ def compose(obligation: Obligation) -> mail.Message | None:
         entry = obligation.waitlist_entry
         if entry.status not in _PLACE_MESSAGES[kind]:  # left, or served, since: the page tells the truth
             return None
-        return _message(obligation, entry.email, SUBJECTS[kind].format(title=entry.event.title), entry=entry,
+        return _message(obligation, entry.email, SUBJECTS[kind], entry=entry,
                         event=entry.event, place_link=public_url(f"/w/{entry.token}"),
                         why_closed=why_closed(entry) if entry.status == WaitlistStatus.CLOSED else None,
                         event_link=public_url(f"/events/{entry.event.slug}"))
@@ -84,7 +100,7 @@ def compose(obligation: Obligation) -> mail.Message | None:
         return None
     context = dict(order=order, event=order.event, links=links(order), tickets=tickets.tickets(order), at=at,
                    why=_refund_reason(order) if kind == K.EMAIL_REFUNDED else None)
-    return _message(obligation, order.email, SUBJECTS[kind].format(title=order.event.title),
+    return _message(obligation, order.email, SUBJECTS[kind],
                     attachments=_attachments(kind, order, context["tickets"]), **context)
 
 
@@ -100,6 +116,7 @@ def _still_true(kind: ObligationKind, order: Order, at) -> bool:
 
 def _message(obligation: Obligation, to: str, subject: str, *, attachments=(), **context) -> mail.Message:
     template = f"email/{obligation.kind.value}"
+    subject = gettext(subject, title=context["event"].title) if "event" in context else gettext(subject)
     context["qr_content_id"] = qr_content_id
     return mail.Message(
         to=to, subject=subject, text=render_template(f"{template}.txt", **context),
@@ -113,11 +130,16 @@ def _order_link(order: Order, at) -> str:
 
 
 def _label(order: Order, at) -> str:
-    count = f"{order.quantity} ticket{'s' if order.quantity != 1 else ''}"
-    return {OrderStatus.CONFIRMED: f"{count}, paid: your tickets",
-            OrderStatus.REFUNDED: f"{count}, refunded",
-            OrderStatus.PAYMENT_PROCESSING: f"{count}, payment in progress",
-            }.get(effective_status(order, at), f"{count}, reserved for you: pay before it ends")
+    """"2 tickets, paid: your tickets", in the message's language (each a whole phrase, for word order)."""
+    n, status = order.quantity, effective_status(order, at)
+    if status == OrderStatus.CONFIRMED:
+        return ngettext("%(num)s ticket, paid: your tickets", "%(num)s tickets, paid: your tickets", n)
+    if status == OrderStatus.REFUNDED:
+        return ngettext("%(num)s ticket, refunded", "%(num)s tickets, refunded", n)
+    if status == OrderStatus.PAYMENT_PROCESSING:
+        return ngettext("%(num)s ticket, payment in progress", "%(num)s tickets, payment in progress", n)
+    return ngettext("%(num)s ticket, reserved for you: pay before it ends",
+                    "%(num)s tickets, reserved for you: pay before it ends", n)
 
 
 def _attachments(kind: ObligationKind, order: Order, shown: list) -> list[mail.Attachment]:
@@ -137,7 +159,7 @@ def qr_content_id(ticket) -> str:
 def _refund_reason(order: Order) -> str:
     refunded = next((row for row in reversed(order.history) if row.to_status == OrderStatus.REFUNDED.value), None)
     recorded = (refunded.reason if refunded else "").split(";")[0]
-    return _REFUND_REASONS.get(recorded, "Your order was refunded.")
+    return gettext(_REFUND_REASONS.get(recorded, _REFUNDED_ANYHOW))
 
 
 def _message_id(obligation: Obligation) -> str:
@@ -157,8 +179,8 @@ def links(order: Order) -> dict[str, str]:
             "calendar": public_url(f"{base}/calendar.ics"), "event": public_url(f"/events/{order.event.slug}")}
 
 
-def request_ticket_links(email: str) -> None:
+def request_ticket_links(email: str, *, language: str = "en") -> None:
     """"Find my tickets": promise one message listing this address's orders. Written the
     same whether or not there are any, so the answer tells nobody which addresses bought."""
     with write_transaction():
-        promise_message(db.session, email.strip().lower())
+        promise_message(db.session, email.strip().lower(), language=language)

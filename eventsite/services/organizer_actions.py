@@ -6,7 +6,7 @@ Each action checks first and changes nothing when refused (409 with the reason).
 from __future__ import annotations
 
 from ..domain.clock import now
-from ..domain.errors import Conflict
+from ..domain.errors import N_, Conflict
 from ..domain.holds import effective_status
 from ..domain.models import HOLDING_STATUSES, Order, OrderStatus
 from ..domain.state_machine import can_transition
@@ -33,15 +33,16 @@ def allowed_actions(order: Order) -> list[str]:
 
 def release_hold(order: Order, *, actor: str) -> Order:
     if not _can_release(order):
-        raise Conflict(f"Only a hold can be released; this order is {_said(order)}.")
+        raise Conflict(N_("Only a hold can be released; this order is %(status)s."), status=_said(order))
     return reserving.release(order, actor=actor)
 
 
 def refund(order: Order, *, actor: str):
     if not _can_refund(order):
-        raise Conflict(f"Only a confirmed (paid) order can be refunded; this order is {_said(order)}.")
+        raise Conflict(N_("Only a confirmed (paid) order can be refunded; this order is %(status)s."),
+                       status=_said(order))
     return paying.refund_order(order.id, actor)
 
 
-def _said(order: Order) -> str:
-    return effective_status(order, now()).value.replace("_", " ")
+def _said(order: Order) -> OrderStatus:
+    return effective_status(order, now())

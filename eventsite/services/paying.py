@@ -10,7 +10,7 @@ import stripe
 
 from ..domain import capacity, locks
 from ..domain.clock import now
-from ..domain.errors import Conflict, HoldExpired, NotReserved, PaymentProviderError
+from ..domain.errors import N_, Conflict, HoldExpired, NotReserved, PaymentProviderError
 from ..domain.holds import holds_at, lapsed_at
 from ..domain.models import HOLDING_STATUSES, ObligationKind, Order, OrderStatus, PaymentAnomaly
 from ..domain.obligations import promise
@@ -22,17 +22,19 @@ from ..infra.transactions import write_transaction
 
 log = logging.getLogger(__name__)
 
-PAYMENT_FAILED_MESSAGE = "We could not start the payment. Your tickets are still held; please try again."
+# Stored as order.payment_error (English, as marked): the pages translate it where they show it.
+PAYMENT_FAILED_MESSAGE = N_("We could not start the payment. Your tickets are still held; please try again.")
 
 
 def check_payable(order: Order) -> None:
     """The pay-start guard, for shop and API alike: a live hold may go to payment
     (again, if its checkout was left unfinished); anything else is refused."""
     if lapsed_at(order, now()):
-        raise HoldExpired("This hold has expired; reserve again.")
+        raise HoldExpired(N_("This hold has expired; reserve again."))
     resumable = order.status == OrderStatus.PAYMENT_PROCESSING and order.stripe_session_id
     if order.status != OrderStatus.RESERVED and not resumable:
-        raise NotReserved(f"This reservation is {order.status.value}; only a reserved one can go to payment.")
+        raise NotReserved(N_("This reservation is %(status)s; only a reserved one can go to payment."),
+                          status=order.status.value)
 
 
 def request_payment(order: Order) -> None:
@@ -172,7 +174,7 @@ def refund_order(order_id: int, actor: str) -> Order:
     """An organizer refunds a confirmed order: Stripe first, then confirmed -> refunded."""
     order = _refund(order_id, due=refundable, reason="refunded by the organizer", actor=actor)
     if order is None:
-        raise Conflict("Only a paid, not yet refunded order can be refunded.")
+        raise Conflict(N_("Only a paid, not yet refunded order can be refunded."))
     return order
 
 
@@ -187,8 +189,8 @@ def _refund(order_id: int, *, due, reason: str, actor: str) -> Order | None:
     try:
         refund = gateway.refund(payment_intent_id, token)
     except stripe.StripeError as error:
-        message = f"The payment provider did not refund this order: {error.user_message or error}"
-        raise PaymentProviderError(message) from error
+        raise PaymentProviderError(N_("The payment provider did not refund this order: %(reason)s"),
+                                   reason=str(error.user_message or error)) from error
     with write_transaction():
         order = locks.order(db.session, order_id)
         if due(order):

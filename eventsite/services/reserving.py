@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain import capacity, hoarding, locks, rules
 from ..domain.clock import now as clock_now
-from ..domain.errors import AdmissionRefused, AllReserved, HoldExpired, InvalidRequest, SalesClosed, SoldOut
+from ..domain.errors import N_, AdmissionRefused, AllReserved, HoldExpired, InvalidRequest, SalesClosed, SoldOut
 from ..domain.holds import lapsed_at
 from ..domain.models import Event, ObligationKind, Order, OrderItem, OrderStatus
 from ..domain.obligations import promise
@@ -32,7 +32,7 @@ ROOM_PLACE = "room_place"  # named by the unique index's violation on both datab
 
 
 def reserve(slug: str, quantities: Mapping[int, int], email: str, *, client_address: str | None = None,
-            admission: str | None = None, at: datetime | None = None) -> Order:
+            admission: str | None = None, language: str = "en", at: datetime | None = None) -> Order:
     """Place a hold on the published event ``slug`` for ``quantities``
     ({ticket_type_id: qty}) or raise a DomainError, changing nothing.
     ``client_address`` (the request's) counts the hold against the event's
@@ -48,7 +48,7 @@ def reserve(slug: str, quantities: Mapping[int, int], email: str, *, client_addr
     client_address = client_address[:MAX_CLIENT_ADDRESS] if client_address else None  # an IPv6 zone id may be longer
     with metrics.RESERVE_SECONDS.time():
         try:
-            order = _reserve(slug, quantities, email, client_address, admission, at or clock_now())
+            order = _reserve(slug, quantities, email, client_address, admission, language, at or clock_now())
         except AllReserved as refused:  # someone is waiting for tickets that holders might renew
             availability.note_turned_away(refused.ticket_type_id)
             raise
@@ -57,11 +57,12 @@ def reserve(slug: str, quantities: Mapping[int, int], email: str, *, client_addr
 
 
 def new_hold(event: Event, email: str, wanted: Mapping[int, int], at: datetime, *, minutes: int,
-             client_address: str | None = None) -> Order:
+             client_address: str | None = None, language: str = "en") -> Order:
     """A new order holding ``wanted`` ({ticket type id: quantity}) for ``minutes`` from ``at``, at
     the event's prices; the caller adds it, makes it reserved and rechecks under the locks."""
     prices = {tt.id: tt.price for tt in event.ticket_types}
-    order = Order(event_id=event.id, email=email, client_address=client_address, currency=event.currency,
+    order = Order(event_id=event.id, email=email, client_address=client_address, language=language,
+                  currency=event.currency,
                   expires_at=at + timedelta(minutes=minutes), created_at=at, updated_at=at)
     order.items = [OrderItem(ticket_type_id=tt_id, quantity=qty, unit_price=prices[tt_id])
                    for tt_id, qty in sorted(wanted.items())]
@@ -69,7 +70,7 @@ def new_hold(event: Event, email: str, wanted: Mapping[int, int], at: datetime, 
 
 
 def _reserve(slug: str, quantities: Mapping[int, int], email: str, client_address: str | None,
-             admission: str | None, at: datetime) -> Order:
+             admission: str | None, language: str, at: datetime) -> Order:
     event = availability.catalog_event(slug, at)
     admitted = waiting_room.admission_for(event, admission, at)
     email = rules.email_address(email)  # stored as checked: trimmed and normalized
@@ -78,7 +79,8 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, client_addres
     if inspect(event).transient:  # the shared copy only refuses: reserve on the event as stored
         event = lookups.published(Event.id == event.id)
         wanted = _validate(event, quantities, at)  # as stored now (a ticket type may have gone since)
-    order = new_hold(event, email, wanted, at, minutes=event.hold_minutes, client_address=client_address)
+    order = new_hold(event, email, wanted, at, minutes=event.hold_minutes, client_address=client_address,
+                     language=language)
     order.room_place = admitted.place if admitted else None
     # The order, its items and the event stay loaded past the commit: the caller
     # shows them, and they are exactly what was committed.
@@ -107,7 +109,7 @@ def _reserve(slug: str, quantities: Mapping[int, int], email: str, client_addres
         if admitted and ROOM_PLACE in str(error.orig):
             raise AdmissionRefused(ADMISSION_USED) from None
         if getattr(error.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:  # deleted while this was placed
-            raise SalesClosed("That ticket type is no longer on sale; choose again.", field="items") from None
+            raise SalesClosed(N_("That ticket type is no longer on sale; choose again."), field="items") from None
         raise
     if admitted:
         waiting_room.note_used(event.id, admitted.place, at)
@@ -122,18 +124,19 @@ def _validate(event: Event, quantities: Mapping[int, int], at: datetime) -> dict
     for tt_id, qty in quantities.items():
         tt = types.get(tt_id)
         if tt is None:
-            raise InvalidRequest("That ticket type is not part of this event.", field="items")
+            raise InvalidRequest(N_("That ticket type is not part of this event."), field="items")
         if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0:
-            raise InvalidRequest(f"Choose a whole number of {tt.name} tickets.", field="items")
+            raise InvalidRequest(N_("Choose a whole number of %(name)s tickets."), field="items", name=tt.name)
         if qty > tt.per_order_limit:
-            raise InvalidRequest(f"At most {tt.per_order_limit} {tt.name} tickets per order.", field="items")
+            raise InvalidRequest(N_("At most %(limit)s %(name)s tickets per order."), field="items",
+                                 limit=tt.per_order_limit, name=tt.name)
         if qty == 0:
             continue
         if not tt.on_sale(at):
-            raise SalesClosed(f"Sales for {tt.name} are closed.", field="items")
+            raise SalesClosed(N_("Sales for %(name)s are closed."), field="items", name=tt.name)
         wanted[tt_id] = qty
     if not wanted:
-        raise InvalidRequest("Choose at least one ticket.", field="items")
+        raise InvalidRequest(N_("Choose at least one ticket."), field="items")
     return wanted
 
 
@@ -150,7 +153,7 @@ def release(order: Order, *, actor: str) -> Order:
     with write_transaction():
         order = locks.order(db.session, order_id)
         if lapsed_at(order, clock_now()):
-            raise HoldExpired("This hold has already expired; there is nothing to release.")
+            raise HoldExpired(N_("This hold has already expired; there is nothing to release."))
         if transition(order, OrderStatus.CANCELLED, reason="hold released", actor=actor) and order.stripe_session_id:
             promise(order, ObligationKind.EXPIRE_SESSION)
     return order

@@ -25,7 +25,7 @@ from sqlalchemy import update
 from ..domain import rules, waiting_room
 from ..domain.changes import note_event_changed
 from ..domain.clock import now
-from ..domain.errors import Conflict, DomainError, InvalidRequest, NotFound, SalesClosed
+from ..domain.errors import N_, Conflict, DomainError, InvalidRequest, NotFound, SalesClosed
 from ..domain.models import Event, WaitingRoom
 from ..domain.waiting_room import Admission, Schedule
 from ..infra import room_store
@@ -41,14 +41,15 @@ log = logging.getLogger(__name__)
 BEFORE_DRAW, DRAWING, QUEUED, ADMITTED, USED, LAPSED, LEFT, CLOSED, ENDED, PAUSED, LOST = (
     "before_draw", "drawing", "queued", "admitted", "used", "lapsed", "left", "closed", "ended", "paused", "lost")
 SETTINGS = ("enabled", "opens_minutes_before", "admission_minutes", "admissions_per_minute", "stock_multiple")
-_RANGES = {"opens_minutes_before": (1, 1440, "minutes before the on-sale"),
-           "admission_minutes": (1, 60, "minutes an admission lasts"),
-           "admissions_per_minute": (1, 100_000, "admissions per minute"),
-           "stock_multiple": (1, 20, "times what can still be bought")}
+_RANGES = {"opens_minutes_before": (1, 1440, N_("Choose %(low)s to %(high)s minutes before the on-sale.")),
+           "admission_minutes": (1, 60, N_("Choose %(low)s to %(high)s minutes an admission lasts.")),
+           "admissions_per_minute": (1, 100_000, N_("Choose %(low)s to %(high)s admissions per minute.")),
+           "stock_multiple": (1, 20, N_("Choose %(low)s to %(high)s times what can still be bought."))}
 
 
-PAUSED_MESSAGE = "The waiting room is paused for a moment; try again shortly."
-NO_SUCH_PLACE = "There is no such place in this waiting room."
+PAUSED_MESSAGE = N_("The waiting room is paused for a moment; try again shortly.")
+NO_SUCH_PLACE = N_("There is no such place in this waiting room.")
+NO_ROOM = N_("This event has no waiting room.")
 
 
 class RoomPaused(DomainError):
@@ -79,17 +80,17 @@ def configure(event: Event, values: dict, *, at: datetime | None = None) -> Wait
     """Set up, change or switch off ``event``'s room. Each value is checked (InvalidRequest naming
     the field); the seed is drawn once and never changes, so its published hash stays true."""
     at = at or now()
-    for name, (low, high, what) in _RANGES.items():
+    for name, (low, high, message) in _RANGES.items():
         value = values.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise InvalidRequest(f"Choose {low} to {high} {what}.", field=name)
+            raise InvalidRequest(message, field=name, low=low, high=high)
     room = event.waiting_room
     if values["enabled"] and waiting_room.schedule(WaitingRoom(enabled=True, opens_minutes_before=1),
                                                    event.ticket_types) is None:
-        raise InvalidRequest("Give a ticket type a sales start first: the room draws at the on-sale.",
+        raise InvalidRequest(N_("Give a ticket type a sales start first: the room draws at the on-sale."),
                              field="enabled")
     if room is not None and room.closed_at is not None:
-        raise Conflict("This waiting room has closed; its report stays as it is.")
+        raise Conflict(N_("This waiting room has closed; its report stays as it is."))
     with write_transaction(expire_on_commit=False):
         if room is None:
             seed = waiting_room.new_seed()
@@ -138,12 +139,12 @@ def join(slug: str, email: str | None = None, *, token: str | None = None, at: d
     at = at or now()
     event_id, state = _state(slug, at)
     if not state.get("enabled"):
-        raise NotFound("This event has no waiting room.")
+        raise NotFound(NO_ROOM)
     if state.get("closed"):
         raise SalesClosed(_closed_message(state["closed"]))
     if at < _at(state["opens_ms"]):
-        raise Conflict("The waiting room has not opened yet; it opens "
-                       f"{state['opens_minutes_before']} minutes before the on-sale.")
+        raise Conflict(N_("The waiting room has not opened yet; it opens %(minutes)s minutes before the on-sale."),
+                       minutes=state["opens_minutes_before"])
     if token and waiting_room.read_place_token(key(), token, event_id):
         current = place(slug, token, at)
         if current.phase not in (LOST, LEFT, LAPSED):
@@ -155,8 +156,8 @@ def join(slug: str, email: str | None = None, *, token: str | None = None, at: d
         log.warning("waiting room paused: %s", error)
         raise RoomPaused(PAUSED_MESSAGE) from None
     if not new:  # the place is the key to an admission: never hand it to whoever merely knows the email
-        raise AlreadyInRoom(f"{address} already has a place in this waiting room, in the browser (or app) it "
-                            "joined from.", field="email")
+        raise AlreadyInRoom(N_("%(email)s already has a place in this waiting room, in the browser (or app) it "
+                               "joined from."), field="email", email=address)
     token = waiting_room.place_token(key(), event_id, record.place)
     return _phase(_base(event_id, slug, record.place, token, record.state, at), record, record.state, at)
 
@@ -227,7 +228,7 @@ def leave(slug: str, token: str, at: datetime | None = None) -> Place:
     counts until used or lapsed, so leaving is refused: reserve, or let it lapse."""
     current = place(slug, token, at)
     if current.phase == ADMITTED:
-        raise Conflict("You have been let in: reserve your tickets now, or let your turn pass.")
+        raise Conflict(N_("You have been let in: reserve your tickets now, or let your turn pass."))
     if current.phase in (QUEUED, BEFORE_DRAW, DRAWING):
         try:
             room_store.leave(current.event_id, current.number)
@@ -242,8 +243,8 @@ def _past(state: dict, at: datetime) -> bool:
 
 def _closed_message(reason: str) -> str:
     if reason == "sold_out":
-        return "Sold out: the waiting room has closed. Join the waiting list for tickets that come back."
-    return "Sales have ended: the waiting room has closed."
+        return N_("Sold out: the waiting room has closed. Join the waiting list for tickets that come back.")
+    return N_("Sales have ended: the waiting room has closed.")
 
 
 # --- the room's state in Redis ------------------------------------------------------
@@ -457,7 +458,7 @@ def published_draw(slug: str, at: datetime | None = None) -> dict:
     room = event.waiting_room
     when = waiting_room.schedule(room, event.ticket_types)
     if when is None:
-        raise NotFound("This event has no waiting room.")
+        raise NotFound(NO_ROOM)
     body = {"seed_hash": room.seed_hash, "on_sale": when.on_sale.isoformat(), "rule": RULE}
     if when.drawn_at(at):
         cut = _cut(event.id)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from ..domain import capacity, locks, rules, waiting_room, waitlist
 from ..domain.changes import take_freed_ticket_types
 from ..domain.clock import now
-from ..domain.errors import Conflict, DomainError, NotFound
+from ..domain.errors import N_, Conflict, DomainError, NotFound
 from ..domain.models import ObligationKind, Order, OrderStatus, TicketType, WaitlistEntry, WaitlistStatus
 from ..domain.obligations import promise_about_entry
 from ..domain.state_machine import transition
@@ -46,14 +46,14 @@ class AlreadyWaiting(Conflict):
 
 
 def join(slug: str, ticket_type_id: int, quantity: int, email: str, *, client_address: str | None = None,
-         at: datetime | None = None) -> WaitlistEntry:
+         language: str = "en", at: datetime | None = None) -> WaitlistEntry:
     """Put ``email`` in the line of a ticket type that shows no (or too few) tickets available; while
     the event's waiting room guards the sale, deferred (whatever is available: it is the room's)."""
     at = at or now()
     event = lookups.published_event(slug)
     ticket_type = next((tt for tt in event.ticket_types if tt.id == ticket_type_id), None)
     if ticket_type is None:
-        raise NotFound("That ticket type is not part of this event.", field="ticket_type_id")
+        raise NotFound(N_("That ticket type is not part of this event."), field="ticket_type_id")
     email = rules.normalize_email(rules.email_address(email))  # lower-cased: one place per address, whatever its case
     figure = availability.figures(event.id, at=at, ticket_type_ids=[ticket_type_id])[ticket_type_id]
     deferred = waiting_room.guarding(event.waiting_room, event.ticket_types, at)
@@ -62,6 +62,7 @@ def join(slug: str, ticket_type_id: int, quantity: int, email: str, *, client_ad
     if deferred and _placed(event.id, ticket_type_id, email):  # the unique index covers only those in line
         raise _already_waiting(email, ticket_type)
     entry = WaitlistEntry(event_id=event.id, ticket_type_id=ticket_type_id, email=email, quantity=quantity,
+                          language=language,
                           client_address=client_address[:reserving.MAX_CLIENT_ADDRESS] if client_address else None,
                           status=WaitlistStatus.DEFERRED if deferred else WaitlistStatus.WAITING,
                           created_at=at, updated_at=at)
@@ -86,9 +87,9 @@ def leave(token: str) -> WaitlistEntry:
     with write_transaction(expire_on_commit=False):
         entry = locks.waitlist_entry_by_token(db.session, token)
         if entry is None:
-            raise NotFound("There is no such place on a waiting list.")
+            raise NotFound(N_("There is no such place on a waiting list."))
         if entry.status == WaitlistStatus.OFFERED:
-            raise Conflict("You already have an offer: pay for it, or release it on its page.")
+            raise Conflict(N_("You already have an offer: pay for it, or release it on its page."))
         if entry.status in _PLACED:
             entry.status, entry.updated_at = WaitlistStatus.LEFT, now()
     prompt([entry.ticket_type_id])  # the next in line may fit now
@@ -99,7 +100,7 @@ def set_state(ticket_type: TicketType, state: str) -> None:
     """The organizer opens, pauses or closes a ticket type's line. Closing ends every place
     in it, deferred ones too (each told by email), so what was promised to it goes back to the public."""
     if state not in waitlist.STATES:
-        raise DomainError(f"A waiting list is {', '.join(waitlist.STATES)}.", field="state")
+        raise DomainError(N_("A waiting list is %(states)s."), field="state", states=", ".join(waitlist.STATES))
     with write_transaction():
         [locked] = locks.ticket_types(db.session, [ticket_type.id])
         locked.waitlist = state
@@ -128,7 +129,8 @@ def serve(ticket_type_id: int) -> list[Order]:
         for entry, quantity in chosen:
             entry.status, entry.updated_at = WaitlistStatus.OFFERED, at
             order = reserving.new_hold(event, entry.email, {ticket_type_id: quantity}, at,
-                                       minutes=event.offer_minutes, client_address=entry.client_address)
+                                       minutes=event.offer_minutes, client_address=entry.client_address,
+                                       language=entry.language)
             order.waitlist_entry_id = entry.id
             db.session.add(order)
             partly = f", {quantity} of the {entry.quantity} asked for" if quantity < entry.quantity else ""
@@ -170,8 +172,9 @@ def _placed(event_id: int, ticket_type_id: int, email: str) -> bool:
 
 
 def _already_waiting(email: str, ticket_type: TicketType) -> AlreadyWaiting:
-    return AlreadyWaiting(f"{email} is already on the waiting list for {ticket_type.name}; the link to your "
-                          "place is in the email we sent when you joined.", field="email")
+    return AlreadyWaiting(N_("%(email)s is already on the waiting list for %(name)s; the link to your "
+                             "place is in the email we sent when you joined."), field="email",
+                          email=email, name=ticket_type.name)
 
 
 def _after_commit(session: Session) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain import locks
 from ..domain.clock import now
+from ..domain.errors import N_
 from ..domain.models import HOLDING_STATUSES, ObligationKind, Order, OrderStatus, PaymentAnomaly, WebhookEvent
 from ..domain.obligations import promise, promise_anomaly_refund
 from ..domain.state_machine import transition
@@ -216,14 +217,14 @@ def _apply(kind: str, session: dict, order: Order, actor: str) -> None:
         if confirmed:
             order.payment_error = None
             return
-        order.payment_error = "Paid after the hold ended and no tickets were left: refunded automatically."
+        order.payment_error = N_("Paid after the hold ended and no tickets were left: refunded automatically.")
         promise(order, ObligationKind.REFUND_PAYMENT)
         return
     if settled:
         return
     if kind == "checkout.session.async_payment_failed":
         order.payment_pending = False
-        order.payment_error = "Your bank payment did not go through."
+        order.payment_error = N_("Your bank payment did not go through.")
         if order.status in HOLDING_STATUSES:
             transition(order, OrderStatus.EXPIRED, reason="delayed payment failed", actor=actor)
         promise(order, ObligationKind.EMAIL_PAYMENT_FAILED)

@@ -11,7 +11,7 @@ from ..domain.clock import now
 from ..domain.holds import effective_status
 from ..infra.addresses import checked_address
 from ..readmodels import localized, tickets
-from . import errors, headers, ratelimit
+from . import errors, headers, i18n, ratelimit
 from .converters import IdConverter
 from .extensions import csrf, htmx
 
@@ -24,18 +24,21 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     ratelimit.init_app(app)
-    # One way to show money and time on every page.
+    i18n.init_app(app)
+    # One way to show money, numbers and time on every page, in the reader's language.
     app.add_template_filter(localized.money, "money")
+    app.add_template_filter(localized.number, "number")
     app.add_template_filter(formatting.clock_face, "clock_face")
-    app.add_template_filter(formatting.local_time, "local_time")
+    app.add_template_filter(localized.when, "local_time")
     app.add_template_filter(tickets.qr_svg_data_uri, "qr")  # a ticket code as its QR code (SVG data URI)
     app.add_template_global(formatting.seconds_until, "seconds_until")
     app.add_template_global(localized.money, "money")
-    app.add_template_global(formatting.local_time, "local")
-    app.add_template_global(formatting.event_starts, "event_starts")
-    app.add_template_global(formatting.event_ends, "event_ends")
+    app.add_template_global(localized.when, "local")
+    app.add_template_global(localized.event_starts, "event_starts")
+    app.add_template_global(localized.event_ends, "event_ends")
     # An order's status as shown now: a lapsed hold reads "expired" before any job has run.
     app.add_template_global(lambda order: effective_status(order, now()), "shown_status")
+    errors.register_routing_pages(app)
     # Each area registers its own blueprint and whatever it needs (login, limiter).
     for area in (shop, payments, dashboard, api, ops):
         area.init_app(app)

@@ -1,20 +1,26 @@
-"""App-wide handlers: domain errors, a busy lock and stale forms as clear HTTP answers."""
+"""App-wide handlers: domain errors, a busy lock and stale forms as clear HTTP answers.
+
+Pages say them in the reader's language; JSON answers (the API's and any client's asking
+for JSON) keep the English message, as the API documents it."""
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..domain.errors import DomainError, InvalidRequest, NotFound
+from ..domain.errors import N_, DomainError, InvalidRequest, NotFound
 from ..infra.transactions import Busy
+from .i18n import said
 
 log = logging.getLogger(__name__)
-UNAVAILABLE = "The shop cannot reach its database for a moment; nothing was changed. Please try again shortly."
-STALE_FORM = "This form has expired (its security token is missing or out of date). Reload the page and try again."
-TOO_LARGE = "This request is too large: at most {kib} KiB is accepted. Nothing was changed."
+# English, as JSON answers say them; pages translate them (gettext) where they render them.
+UNAVAILABLE = N_("The shop cannot reach its database for a moment; nothing was changed. Please try again shortly.")
+STALE_FORM = N_("This form has expired (its security token is missing or out of date). Reload the page and try again.")
+TOO_LARGE = N_("This request is too large: at most %(kib)s KiB is accepted. Nothing was changed.")
 
 
 def wants_json() -> bool:
@@ -23,19 +29,34 @@ def wants_json() -> bool:
     return api_path or request.accept_mimetypes.best == "application/json"
 
 
+# Routing errors on pages, in the reader's language (Werkzeug's own pages are English).
+_ROUTING = {404: N_("There is no such page."), 405: N_("This page cannot be used that way.")}
+
+
+def register_routing_pages(app: Flask) -> None:
+    """Before the API's handlers, which answer its own paths in JSON and chain to these for pages."""
+    def routing_error(error: HTTPException):
+        if wants_json():
+            return error
+        return render_template("error.html", message=gettext(_ROUTING[error.code])), error.code
+
+    for code in _ROUTING:
+        app.register_error_handler(code, routing_error)
+
+
 def register(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
         """PostgreSQL text cannot hold NUL: refuse it before any query can fail on it.
         A path with NUL names nothing (404); a field with NUL is invalid input (422)."""
         if "\x00" in request.path:
-            raise NotFound("There is no such page.")
+            raise NotFound(N_("There is no such page."))
         fields = request.args.items(multi=True)
         if request.form:
             fields = [*fields, *request.form.items(multi=True)]
         for name, value in fields:
             if "\x00" in value:
-                raise InvalidRequest("The request contains a NUL character.", field=name)
+                raise InvalidRequest(N_("The request contains a NUL character."), field=name)
 
     @app.before_request
     def refuse_oversized_bodies():
@@ -54,16 +75,16 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_error: RequestEntityTooLarge):
-        message = TOO_LARGE.format(kib=max(1, (request.max_content_length or 0) // 1024))
+        kib = max(1, (request.max_content_length or 0) // 1024)
         if wants_json():
-            return {"error": {"code": "too_large", "message": message, "fields": {}}}, 413
-        return render_template("error.html", message=message), 413
+            return {"error": {"code": "too_large", "message": TOO_LARGE % {"kib": kib}, "fields": {}}}, 413
+        return render_template("error.html", message=gettext(TOO_LARGE, kib=kib)), 413
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         if wants_json():
             return {"error": {"code": error.code, "message": error.message}}, error.http_status
-        return render_template("error.html", message=error.message), error.http_status
+        return render_template("error.html", message=said(error)), error.http_status
 
     @app.errorhandler(Busy)
     def busy(error: Busy):
@@ -71,7 +92,7 @@ def register(app: Flask) -> None:
         headers = {"Retry-After": str(error.retry_after)}
         if wants_json():
             return {"error": {"code": "busy", "message": str(error), "fields": {}}}, 503, headers
-        return render_template("error.html", message=str(error), reload=True), 503, headers
+        return render_template("error.html", message=gettext(str(error)), reload=True), 503, headers
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
@@ -82,10 +103,10 @@ def register(app: Flask) -> None:
         headers = {"Retry-After": "5"}
         if wants_json():
             return {"error": {"code": "unavailable", "message": UNAVAILABLE, "fields": {}}}, 503, headers
-        return render_template("error.html", message=UNAVAILABLE, reload=True), 503, headers
+        return render_template("error.html", message=gettext(UNAVAILABLE), reload=True), 503, headers
 
     @app.errorhandler(CSRFError)
     def stale_form(_error: CSRFError):
         if wants_json():
             return {"error": {"code": "csrf", "message": STALE_FORM}}, 400
-        return render_template("error.html", message=STALE_FORM, reload=True), 400
+        return render_template("error.html", message=gettext(STALE_FORM), reload=True), 400

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from shop_support import buyer, csrf_from  # noqa: F401 (fixtures)
 from sqlalchemy import create_engine, text
-from testenv import TEST_DATABASE_URL
+from testenv import TEST_DATABASE_URL, lock_held_elsewhere
 
 from eventsite.domain.clock import now
 from eventsite.infra.db import db
@@ -18,19 +18,6 @@ from eventsite.infra.transactions import Busy
 @pytest.fixture
 def short_lock_timeout(app, settings):
     settings(LOCK_TIMEOUT_SECONDS=0.2)
-
-
-@contextmanager
-def lock_held_elsewhere(ticket_type_id: int):
-    """Another connection (another process, say, stuck mid-transaction) holds the ticket type's row lock."""
-    engine = create_engine(TEST_DATABASE_URL)
-    try:
-        with engine.connect() as other:
-            other.execute(text("SELECT id FROM ticket_types WHERE id = :id FOR UPDATE"), {"id": ticket_type_id})
-            yield
-            other.rollback()
-    finally:
-        engine.dispose()
 
 
 def test_the_api_answers_busy_with_retry_after_and_changes_nothing(client, make_event, short_lock_timeout,

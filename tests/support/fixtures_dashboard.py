@@ -68,3 +68,13 @@ def snapshot(app):
                     for table in Base.metadata.sorted_tables}
 
     return take
+
+
+@pytest.fixture
+def organizer(app):
+    """A signed-in client of the organizer who owns the test's events (room_event's, "org@example.test")."""
+    with app.app_context():
+        add_organizer("org@example.test")
+    client = app.test_client()
+    assert sign_in(client, "org@example.test").status_code == 302
+    return client

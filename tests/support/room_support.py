@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import socket
 import subprocess
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from own_services import OwnRedis
+from shop_support import HX
 from sqlalchemy import select, text
 from testenv import T0
 from werkzeug.serving import make_server
@@ -26,12 +28,12 @@ from eventsite.infra.db import db
 from eventsite.services import paying, waiting_room
 
 ON_SALE = T0 + timedelta(minutes=30)  # the room opens 30 minutes before: at T0
-ROOM = {"enabled": True, "opens_minutes_before": 30, "admission_minutes": 5, "admissions_per_minute": 600,
-        "stock_multiple": 1}
+ROOM_SETTINGS = {"enabled": True, "opens_minutes_before": 30, "admission_minutes": 5, "admissions_per_minute": 600,
+                 "stock_multiple": 1}
 
 
 def set_room(event_id: int, **settings) -> None:
-    waiting_room.configure(db.session.get(Event, event_id), {**ROOM, **settings})
+    waiting_room.configure(db.session.get(Event, event_id), {**ROOM_SETTINGS, **settings})
 
 
 @pytest.fixture
@@ -170,3 +172,49 @@ def kept_redis(folder: Path):
         yield server
     finally:
         server.stop()
+
+
+EVENT = "/events/onsale"
+ROOM = f"{EVENT}/room"
+
+
+class Visitor:
+    """One browser (its own cookie jar) visiting the room. Each request gets an app context of its
+    own, as in production: ``room_event`` keeps one open for the test, and requests sharing it
+    would share ``g`` (and so one browser's CSRF token, and its language). ``language`` is the one
+    chosen in the switcher (its cookie)."""
+
+    def __init__(self, app, language: str | None = None):
+        self.app, self.http = app, app.test_client()
+        if language:
+            self.http.set_cookie("lang", language)
+
+    def get(self, url: str, **kwargs):
+        with self.app.app_context():
+            return self.http.get(url, **kwargs)
+
+    def post(self, url: str, data: dict, **kwargs):
+        with self.app.app_context():
+            return self.http.post(url, data=data, **kwargs)
+
+    def csrf(self) -> str:
+        return re.search(r'<meta name="csrf-token" content="([^"]+)"', self.get(EVENT).text).group(1)
+
+    def join(self, email: str = "", *, headers=None, csrf: bool = True):
+        return self.post(ROOM, {"email": email, **({"csrf_token": self.csrf()} if csrf else {})},
+                         headers=headers or {})
+
+    def leave(self, *, csrf: bool = True):
+        return self.post(f"{ROOM}/leave", {"csrf_token": self.csrf()} if csrf else {})
+
+    def room(self) -> str:
+        response = self.get(ROOM)
+        assert response.status_code == 200, response.status_code
+        return response.text
+
+    def poll(self, etag: str | None = None):
+        return self.get(f"{ROOM}/status", headers={**HX, **({"If-None-Match": etag} if etag else {})})
+
+    def reserve(self, ga: int, quantity: int = 1, email: str = "ann@example.test", headers=None):
+        return self.post(f"{EVENT}/reserve", {"csrf_token": self.csrf(), "email": email, f"qty-{ga}": str(quantity)},
+                         headers=headers or {})

@@ -3,7 +3,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from eventsite.domain.formatting import known_timezone, local_time, shown_in
+from eventsite.domain.formatting import known_timezone, shown_in
+from eventsite.readmodels.localized import when
 
 LAST_HOUR = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
 FIRST_HOUR = datetime(1, 1, 1, 0, 0, tzinfo=UTC)
@@ -18,7 +19,8 @@ def test_shown_in_says_whether_the_zone_has_a_wall_clock_time_for_it(moment, tz,
 
 
 def test_local_time_writes_an_unshowable_instant_in_utc_instead_of_failing():
-    assert local_time(LAST_HOUR, "Asia/Tokyo") == "Fri 31 Dec 9999, 23:00 UTC"
+    assert when(LAST_HOUR, "Asia/Tokyo") == "Fri 31 Dec 9999, 23:00 UTC"
+    assert when(LAST_HOUR, "Asia/Tokyo", language="de") == "Fr., 31. Dez. 9999, 23:00 UTC"
 
 
 @pytest.mark.parametrize(("name", "known"), [("Europe/Berlin", True), ("UTC", True), ("Europe", False),

@@ -14,6 +14,7 @@ from ...readmodels import availability, availability_cache, order_lists, waitlis
 from ...readmodels.lookups import order_by_token, owned_event_by_slug, published_event, published_events
 from ...readmodels.organizer_figures import event_figures
 from ...services import checkin, paying, renewing, reserving, waitlist
+from ..i18n import language_now
 from . import bp, errors, openapi, representations, validation
 from .tokens import authenticated_organizer
 
@@ -89,7 +90,8 @@ def _conditional(answer: dict):
 def create_reservation(slug: str):
     email, quantities, admission = validation.reservation_request(request.get_json(silent=True))
     try:
-        order = reserving.reserve(slug, quantities, email, client_address=request.remote_addr, admission=admission)
+        order = reserving.reserve(slug, quantities, email, client_address=request.remote_addr, admission=admission,
+                                  language=language_now())
     except AdmissionRequired as error:  # the room guards the event: say where its admissions are given
         return errors.error_response(error.http_status, error.code, error.message,
                                      links=representations.room_links(slug))
@@ -148,7 +150,8 @@ def private(body: dict, status: int, headers: dict):
 @bp.post("/events/<api_segment:slug>/waitlist")
 def join_waitlist(slug: str):
     ticket_type_id, quantity, email = validation.waitlist_request(request.get_json(silent=True))
-    entry = waitlist.join(slug, ticket_type_id, quantity, email, client_address=request.remote_addr)
+    entry = waitlist.join(slug, ticket_type_id, quantity, email, client_address=request.remote_addr,
+                          language=language_now())
     return _place(entry.token, 201, Location=url_for("api.get_place", token=entry.token))
 
 

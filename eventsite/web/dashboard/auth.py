@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, request, session
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, login_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
@@ -20,6 +22,7 @@ from wtforms.validators import DataRequired, Length
 
 from ...domain import rules
 from ...domain.clock import now
+from ...domain.errors import N_
 from ...domain.models import Organizer
 from ...infra.db import db
 from ..ratelimit import limiter
@@ -44,8 +47,8 @@ class SignedIn(UserMixin):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
-    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
 
 
 def sign_in(organizer: Organizer) -> None:
@@ -69,7 +72,8 @@ def _still_valid(organizer: Organizer | None, version: str) -> bool:
 def init_app(app: Flask) -> None:
     login = LoginManager()
     login.login_view = "dashboard.login"
-    login.login_message = "Please log in to see your events."
+    login.login_message = N_("Please log in to see your events.")
+    login.localize_callback = gettext  # flashed in the reader's language
     login.session_protection = "basic"  # "strong" would sign out phones that change network
 
     @login.user_loader

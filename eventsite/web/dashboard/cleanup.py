@@ -3,6 +3,7 @@ POST deletes. Refused (409, the reason on the page, nothing changed) once anythi
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ...domain.errors import Conflict
 from ...readmodels import lookups
@@ -30,7 +31,7 @@ def event_delete(event_id: int):
     def delete():
         title = event.title
         catalog.delete_event(event)
-        flash(f"“{title}” was deleted.")
+        flash(_("“%(title)s” was deleted.", title=title))
         return redirect(url_for("dashboard.index"))
 
     return _confirm("event", event, None, catalog.event_deletion_refusal(event), delete)
@@ -44,7 +45,7 @@ def ticket_type_delete(event_id: int, ticket_type_id: int):
     def delete():
         name = ticket_type.name
         catalog.delete_ticket_type(ticket_type)
-        flash(f"Ticket type “{name}” was deleted.")
+        flash(_("Ticket type “%(name)s” was deleted.", name=name))
         return redirect(url_for("dashboard.event", event_id=event_id))
 
     return _confirm("ticket type", event, ticket_type, catalog.ticket_type_deletion_refusal(ticket_type), delete)

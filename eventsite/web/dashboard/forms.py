@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -37,8 +39,10 @@ from ...domain.formatting import UNSHOWABLE, from_minor_units, known_timezone, m
 from ...domain.models import Event, OrderStatus, WaitingRoom
 from ...readmodels import localized
 from ...services.catalog import EVENT_RANGES
+from ..i18n import STATUS_LABELS, said
 
 LOCAL = "%Y-%m-%dT%H:%M"
+AT_MOST = _l("At most %(max)d characters.")
 MAX_PAGE = 100_000
 
 
@@ -53,7 +57,8 @@ FILTER_DATES = (date(2, 1, 1), date(9998, 12, 31))
 
 def _filter_date(form, field):
     if field.data and not FILTER_DATES[0] <= field.data <= FILTER_DATES[1]:
-        raise ValidationError(f"Choose a date between {FILTER_DATES[0].isoformat()} and {FILTER_DATES[1].isoformat()}.")
+        raise ValidationError(_("Choose a date between %(first)s and %(last)s.", first=FILTER_DATES[0].isoformat(),
+                                last=FILTER_DATES[1].isoformat()))
 
 
 def _instant(local: datetime | None, tz: str, field: str) -> datetime | None:
@@ -69,7 +74,7 @@ def _valid_email(form, field):
     try:
         field.data = rules.email_address(field.data)
     except InvalidRequest as error:
-        raise ValidationError(error.message) from None
+        raise ValidationError(said(error)) from None
 
 
 class FiniteDecimalField(DecimalField):
@@ -100,30 +105,30 @@ def _later_than(other: str, message: str):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), _valid_email])
-    password = PasswordField("Password", validators=[DataRequired()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), _valid_email])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 class SignupForm(FlaskForm):
-    name = StringField("Name", validators=[Optional(), Length(max=200, message="At most %(max)d characters.")])
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254), _valid_email])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200, message=AT_MOST)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), _valid_email])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 def _known_timezone(form, field):
     if not known_timezone(field.data or ""):
-        raise ValidationError("Choose a time zone such as Europe/Berlin or America/New_York.")
+        raise ValidationError(_("Choose a time zone such as Europe/Berlin or America/New_York."))
 
 
 def _known_currency(form, field):
     # fullmatch: "EUR\n" is no code (a pattern's $ would let the newline through).
     if not re.fullmatch(r"[A-Za-z]{3}", field.data or "") or not localized.known_currency(field.data):
-        raise ValidationError("Use an ISO 4217 currency code such as EUR, USD or JPY.")
+        raise ValidationError(_("Use an ISO 4217 currency code such as EUR, USD or JPY."))
 
 
 def _known_locale(form, field):
     if not localized.known_locale(field.data or ""):
-        raise ValidationError("Use a locale such as en, en_GB, de_DE or ja_JP.")
+        raise ValidationError(_("Use a locale such as en, en_GB, de_DE or ja_JP."))
 
 
 def _sent_unless_absent(message: str):
@@ -142,44 +147,46 @@ def _event_setting(label: str, name: str, blank: str) -> IntegerField:
     """An event's number setting: the model's default, the catalog's range."""
     least, most, message = EVENT_RANGES[name]
     return IntegerField(label, default=Event.__table__.c[name].default.arg, validators=[
-        _sent_unless_absent(blank), NumberRange(min=least, max=most, message=message)])
+        _sent_unless_absent(blank), NumberRange(min=least, max=most, message=_l(message))])
 
 
 class EventForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200, message="At most %(max)d characters.")])
-    slug = StringField("Web address (slug)", validators=[
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200, message=AT_MOST)])
+    slug = StringField(_l("Web address (slug)"), validators=[
         DataRequired(), Length(max=80),
         # \Z, not $: $ also matches before a final newline, and "my-event\n" is no web address.
-        Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z", message="Use lower-case letters, digits and single dashes.")])
-    timezone = StringField("Time zone", default="UTC", validators=[DataRequired(), _known_timezone])
-    venue = StringField("Venue", validators=[Optional(), Length(max=200, message="At most %(max)d characters.")])
-    starts_at = DateTimeLocalField("Starts (local time)", format=LOCAL, validators=[InputRequired()])
-    ends_at = DateTimeLocalField("Ends (local time)", format=LOCAL, validators=[
-        Optional(), _later_than("starts_at", "The event must end after it starts.")])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=10_000)])
-    hold_minutes = IntegerField("Hold length (minutes)", default=15, validators=[
-        InputRequired(), NumberRange(min=1, max=1440, message="A hold lasts between 1 and 1440 minutes.")])
-    pending_payment_hours = IntegerField("A submitted bank debit holds tickets for (hours)", default=72, validators=[
-        InputRequired(), NumberRange(min=1, max=720, message="Between 1 and 720 hours (30 days).")])
+        Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z", message=_l("Use lower-case letters, digits and single dashes."))])
+    timezone = StringField(_l("Time zone"), default="UTC", validators=[DataRequired(), _known_timezone])
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200, message=AT_MOST)])
+    starts_at = DateTimeLocalField(_l("Starts (local time)"), format=LOCAL, validators=[InputRequired()])
+    ends_at = DateTimeLocalField(_l("Ends (local time)"), format=LOCAL, validators=[
+        Optional(), _later_than("starts_at", _l("The event must end after it starts."))])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10_000)])
+    hold_minutes = IntegerField(_l("Hold length (minutes)"), default=15, validators=[
+        InputRequired(), NumberRange(min=1, max=1440, message=_l("A hold lasts between 1 and 1440 minutes."))])
+    pending_payment_hours = IntegerField(
+        _l("A submitted bank debit holds tickets for (hours)"), default=72,
+        validators=[InputRequired(), NumberRange(min=1, max=720, message=_l("Between 1 and 720 hours (30 days)."))])
     # Against hoarding. Blank or 0: no cap (one address may be a whole office or a phone network).
-    max_holds_per_client = IntegerField("Live reservations per connection (blank or 0: no limit)", default=4,
+    max_holds_per_client = IntegerField(_l("Live reservations per connection (blank or 0: no limit)"), default=4,
                                         validators=[Optional(), NumberRange(
-                                            min=0, max=10_000, message="Between 0 (no limit) and 10000.")])
-    release_cooldown_seconds = IntegerField("After releasing, a buyer waits before reserving again (seconds; "
-                                            "blank: no wait)", default=60, validators=[Optional(), NumberRange(
-                                                min=0, max=86_400, message="Between 0 (no wait) and 86400 seconds.")])
+                                            min=0, max=10_000, message=_l("Between 0 (no limit) and 10000."))])
+    release_cooldown_seconds = IntegerField(_l("After releasing, a buyer waits before reserving again (seconds; "
+                                               "blank: no wait)"), default=60, validators=[Optional(), NumberRange(
+                                                min=0, max=86_400, message=_l("Between 0 (no wait) and 86400 "
+                                                                              "seconds."))])
     # The waiting list and renewable holds (issue 15).
-    offer_minutes = _event_setting("An offer to the waiting list holds its tickets for (minutes)", "offer_minutes",
-                                   "Enter how many minutes an offer lasts.")
-    waitlist_partial_offers = BooleanField("Offer the head of the waiting list fewer tickets than asked for "
-                                           "when that is all there is")
-    renewal_minutes = _event_setting("Each renewal of a hold adds (minutes)", "renewal_minutes",
-                                     "Enter how many minutes a renewal adds.")
-    max_renewals = _event_setting("Renewals allowed per hold (0: none)", "max_renewals",
-                                  "Enter how many renewals a hold may have (0 for none).")
-    currency = StringField("Currency of its prices", default="EUR", validators=[DataRequired(), _known_currency])
-    locale = StringField("Write amounts as in (locale)", default="en", validators=[DataRequired(), _known_locale])
-    published = BooleanField("Published (visible in the shop)")
+    offer_minutes = _event_setting(_l("An offer to the waiting list holds its tickets for (minutes)"), "offer_minutes",
+                                   _l("Enter how many minutes an offer lasts."))
+    waitlist_partial_offers = BooleanField(_l("Offer the head of the waiting list fewer tickets than asked for "
+                                              "when that is all there is"))
+    renewal_minutes = _event_setting(_l("Each renewal of a hold adds (minutes)"), "renewal_minutes",
+                                     _l("Enter how many minutes a renewal adds."))
+    max_renewals = _event_setting(_l("Renewals allowed per hold (0: none)"), "max_renewals",
+                                  _l("Enter how many renewals a hold may have (0 for none)."))
+    currency = StringField(_l("Currency of its prices"), default="EUR", validators=[DataRequired(), _known_currency])
+    locale = StringField(_l("Write amounts as in (locale)"), default="en", validators=[DataRequired(), _known_locale])
+    published = BooleanField(_l("Published (visible in the shop)"))
 
     def values(self) -> dict:
         """Field values for the domain, times in UTC."""
@@ -203,17 +210,17 @@ class EventForm(FlaskForm):
 
 
 class TicketTypeForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120, message="At most %(max)d characters.")])
-    price = FiniteDecimalField("Price", places=None, validators=[
-        InputRequired(message="Enter a price (0 for free tickets)."),
-        NumberRange(min=0, max=1_000_000, message="The price cannot be negative.")])
-    capacity = IntegerField("Capacity", validators=[
-        InputRequired(), NumberRange(min=0, max=1_000_000, message="Capacity is a number from 0.")])
-    per_order_limit = IntegerField("Most tickets per order", default=10, validators=[
-        InputRequired(), NumberRange(min=1, max=1000, message="Allow at least 1 ticket per order.")])
-    sales_start = DateTimeLocalField("Sales start (event's local time)", format=LOCAL, validators=[Optional()])
-    sales_end = DateTimeLocalField("Sales end (event's local time)", format=LOCAL, validators=[
-        Optional(), _later_than("sales_start", "The sales window must end after it starts.")])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120, message=AT_MOST)])
+    price = FiniteDecimalField(_l("Price"), places=None, validators=[
+        InputRequired(message=_l("Enter a price (0 for free tickets).")),
+        NumberRange(min=0, max=1_000_000, message=_l("The price cannot be negative."))])
+    capacity = IntegerField(_l("Capacity"), validators=[
+        InputRequired(), NumberRange(min=0, max=1_000_000, message=_l("Capacity is a number from 0."))])
+    per_order_limit = IntegerField(_l("Most tickets per order"), default=10, validators=[
+        InputRequired(), NumberRange(min=1, max=1000, message=_l("Allow at least 1 ticket per order."))])
+    sales_start = DateTimeLocalField(_l("Sales start (event's local time)"), format=LOCAL, validators=[Optional()])
+    sales_end = DateTimeLocalField(_l("Sales end (event's local time)"), format=LOCAL, validators=[
+        Optional(), _later_than("sales_start", _l("The sales window must end after it starts."))])
 
     def values(self, event) -> dict:
         """Field values for the domain: the price in the event currency's minor unit, times in UTC."""
@@ -241,7 +248,7 @@ def _any_when_absent(form, field):
 
 def _ticket_code(form, field):
     if field.data and tickets.parse(field.data) is None:
-        raise ValidationError("That is not a ticket code: one reads ES-<order>-<seat>-<16 letters and digits>.")
+        raise ValidationError(_("That is not a ticket code: one reads ES-<order>-<seat>-<16 letters and digits>."))
 
 
 class OrderFilterForm(FlaskForm):
@@ -250,15 +257,15 @@ class OrderFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", choices=[SelectChoice("", "Any status")] + [
-        SelectChoice(s.value, s.value.replace("_", " ")) for s in OrderStatus], validators=[_any_when_absent])
-    ticket_type = SelectField("Ticket type", coerce=str, validators=[_any_when_absent])
-    email = StringField("Email contains", validators=[Optional(), Length(max=254)])
-    created_from = DateField("Ordered from", validators=[Optional(), _filter_date])
-    created_until = DateField("Ordered until (inclusive)", validators=[Optional(), _filter_date])
-    ticket = StringField("Ticket code", validators=[Optional(), Length(max=60), _ticket_code])
-    page = IntegerField("Page", default=1, validators=[
-        Optional(), NumberRange(min=1, max=MAX_PAGE, message=f"A page number from 1 to {MAX_PAGE}.")])
+    status = SelectField(_l("Status"), choices=[SelectChoice("", _l("Any status"))] + [
+        SelectChoice(s.value, STATUS_LABELS[s]) for s in OrderStatus], validators=[_any_when_absent])
+    ticket_type = SelectField(_l("Ticket type"), coerce=str, validators=[_any_when_absent])
+    email = StringField(_l("Email contains"), validators=[Optional(), Length(max=254)])
+    created_from = DateField(_l("Ordered from"), validators=[Optional(), _filter_date])
+    created_until = DateField(_l("Ordered until (inclusive)"), validators=[Optional(), _filter_date])
+    ticket = StringField(_l("Ticket code"), validators=[Optional(), Length(max=60), _ticket_code])
+    page = IntegerField(_l("Page"), default=1, validators=[
+        Optional(), NumberRange(min=1, max=MAX_PAGE, message=_l("A page number from %(min)s to %(max)s."))])
 
     FILTERS = ("status", "ticket_type", "email", "created_from", "created_until", "ticket")
 
@@ -282,16 +289,16 @@ def _room_setting(label: str, name: str, blank: str) -> IntegerField:
 class WaitingRoomForm(FlaskForm):
     """A waiting room's settings (``services.waiting_room.configure`` checks each range)."""
 
-    enabled = BooleanField("Sell the on-sale through a waiting room")
-    opens_minutes_before = _room_setting("The room opens before the on-sale (minutes)", "opens_minutes_before",
-                                         "Enter how many minutes before the on-sale the room opens.")
-    admission_minutes = _room_setting("An admission lasts (minutes)", "admission_minutes",
-                                      "Enter how many minutes an admitted buyer has to reserve.")
-    admissions_per_minute = _room_setting("Admissions per minute, at most", "admissions_per_minute",
-                                          "Enter how many buyers may be admitted per minute.")
-    stock_multiple = _room_setting("Admitted buyers who have not reserved yet: at most this many times the "
-                                   "tickets that can still be bought", "stock_multiple",
-                                   "Enter how many times the tickets left may be admitted at once.")
+    enabled = BooleanField(_l("Sell the on-sale through a waiting room"))
+    opens_minutes_before = _room_setting(_l("The room opens before the on-sale (minutes)"), "opens_minutes_before",
+                                         _l("Enter how many minutes before the on-sale the room opens."))
+    admission_minutes = _room_setting(_l("An admission lasts (minutes)"), "admission_minutes",
+                                      _l("Enter how many minutes an admitted buyer has to reserve."))
+    admissions_per_minute = _room_setting(_l("Admissions per minute, at most"), "admissions_per_minute",
+                                          _l("Enter how many buyers may be admitted per minute."))
+    stock_multiple = _room_setting(_l("Admitted buyers who have not reserved yet: at most this many times the "
+                                      "tickets that can still be bought"), "stock_multiple",
+                                   _l("Enter how many times the tickets left may be admitted at once."))
 
     def values(self) -> dict:
         return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
@@ -300,5 +307,5 @@ class WaitingRoomForm(FlaskForm):
 class CheckInForm(FlaskForm):
     """A scan at the door; the service checks the lengths (one rule for page and API)."""
 
-    device = StringField("This device", description="e.g. Door 1; remembered on this phone")
-    code = StringField("Ticket code", validators=[InputRequired(message="Scan or type a ticket code.")])
+    device = StringField(_l("This device"), description=_l("e.g. Door 1; remembered on this phone"))
+    code = StringField(_l("Ticket code"), validators=[InputRequired(message=_l("Scan or type a ticket code."))])

@@ -5,6 +5,7 @@ Its figures and report are part of the event page's live figures (``views._live`
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from ...services import waiting_room
 from . import bp
@@ -31,6 +32,6 @@ def room_settings(event_id: int):
     room, status = _submit(form, lambda: waiting_room.configure(event, form.values()))
     if room is None:
         return render_template("dashboard/room.html", event=event, form=form), status
-    flash("The waiting room is on: buyers queue in it from its opening, and are let in as the stock allows."
-          if room.enabled else "The waiting room is off: buyers reserve directly.")
+    flash(_("The waiting room is on: buyers queue in it from its opening, and are let in as the stock allows.")
+          if room.enabled else _("The waiting room is off: buyers reserve directly."))
     return redirect(url_for("dashboard.event", event_id=event_id))

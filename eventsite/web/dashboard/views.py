@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 
+from babel.numbers import format_decimal
 from flask import (
     Response,
     current_app,
@@ -22,11 +23,14 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, logout_user
 from wtforms import SelectChoice
 
-from ...domain.errors import DomainError, InvalidRequest
+from ...domain.errors import N_, DomainError, InvalidRequest
 from ...domain.models import OrderStatus
 from ...domain.rules import normalize_email
 from ...domain.waitlist import CLOSED
@@ -35,6 +39,7 @@ from ...services import accounts, catalog, waiting_room, waitlist
 from ...services import checkin as door
 from ...services import organizer_actions as actions
 from ..extensions import htmx
+from ..i18n import language_now, said
 from . import bp
 from .auth import ChangePasswordForm, account_attempt_limit, login_attempt_limit, sign_in
 from .forms import MAX_PAGE, CheckInForm, EventForm, LoginForm, OrderFilterForm, SignupForm, TicketTypeForm, to_utc
@@ -53,7 +58,13 @@ def require_login():
 
 @bp.context_processor
 def helpers():
-    return {"poll_seconds": current_app.config["AVAILABILITY_POLL_SECONDS"], "duration": room_figures.readable}
+    return {"poll_seconds": current_app.config["AVAILABILITY_POLL_SECONDS"], "duration": room_figures.readable,
+            "percent": _percent}
+
+
+def _percent(value: float) -> str:
+    """A share with one decimal in the page's language: "33.3 %", "33,3 %"."""
+    return f"{format_decimal(value, format='0.0', locale=language_now())} %"
 
 
 def _submit(form, apply):
@@ -67,7 +78,7 @@ def _submit(form, apply):
         return apply(), None
     except DomainError as error:
         field = form._fields.get(error.field) if error.field else None
-        (field.errors if field is not None else form.form_errors).append(error.message)
+        (field.errors if field is not None else form.form_errors).append(said(error))
         return None, error.http_status
 
 
@@ -99,14 +110,11 @@ def too_many_attempts(error):
     wait = max(1, int(error.limit.limit.get_expiry()))  # the breached window: an upper bound
     signing_up = request.endpoint == "dashboard.signup"
     form = SignupForm() if signing_up else LoginForm()
-    form.form_errors.append(f"Too many attempts. Wait {_duration(wait)} and try again.")
+    minutes = -(-wait // 60)
+    form.form_errors.append(ngettext("Too many attempts. Wait a minute and try again.",
+                                     "Too many attempts. Wait %(num)s minutes and try again.", minutes))
     page = "dashboard/signup.html" if signing_up else "dashboard/login.html"
     return render_template(page, form=form), 429, {"Retry-After": str(wait)}
-
-
-def _duration(seconds: int) -> str:
-    minutes = -(-seconds // 60)
-    return "a minute" if minutes <= 1 else f"{minutes} minutes"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -119,7 +127,7 @@ def login():
             return render_template("dashboard/login.html", form=form), 422
         organizer = accounts.authenticate(form.email.data, form.password.data)
     if organizer is None:
-        form.form_errors.append("Email or password is incorrect.")
+        form.form_errors.append(_("Email or password is incorrect."))
         return render_template("dashboard/login.html", form=form), 401
     sign_in(organizer)
     return redirect(_next_url())
@@ -130,7 +138,7 @@ def signup():
     form = SignupForm()
     with login_attempt_limit() if form.is_submitted() else nullcontext():
         done, status = _submit(form, lambda: accounts.sign_up(
-            form.email.data, form.password.data, form.name.data or "") or True)
+            form.email.data, form.password.data, form.name.data or "", language=language_now()) or True)
     if not done:
         return render_template("dashboard/signup.html", form=form), status
     # The same answer for a new and a taken address; the email tells the address's owner which.
@@ -144,7 +152,7 @@ def logout():
     accounts.end_sessions(current_user.id)
     logout_user()
     session.clear()
-    flash("You are logged out, on every device.")
+    flash(_("You are logged out, on every device."))
     return redirect(url_for("dashboard.login"))
 
 
@@ -156,7 +164,7 @@ def password():
     if organizer is None:
         return render_template("dashboard/password.html", form=form), status
     sign_in(organizer)  # this device stays signed in, with the new version; every other one is out
-    flash("Password changed. Every other device was logged out.")
+    flash(_("Password changed. Every other device was logged out."))
     return redirect(url_for("dashboard.index"))
 
 
@@ -173,7 +181,7 @@ def event_new():
     event, status = _submit(form, lambda: catalog.create_event(current_user.id, form.values()))
     if event is None:
         return render_template("dashboard/event_form.html", form=form, event=None), status
-    flash("Event created. Now add its ticket types.")
+    flash(_("Event created. Now add its ticket types."))
     return redirect(url_for("dashboard.event", event_id=event.id))
 
 
@@ -186,7 +194,7 @@ def event_edit(event_id: int):
     updated, status = _submit(form, lambda: catalog.update_event(event, form.values()))
     if updated is None:
         return render_template("dashboard/event_form.html", form=form, event=event), status
-    flash("Event saved.")
+    flash(_("Event saved."))
     return redirect(url_for("dashboard.event", event_id=event_id))
 
 
@@ -195,9 +203,9 @@ def event_publication(event_id: int):
     event = _event(event_id)
     choice = request.form.get("published")
     if choice not in ("1", "0"):
-        raise InvalidRequest("Choose to publish or to unpublish.")
+        raise InvalidRequest(N_("Choose to publish or to unpublish."))
     catalog.set_published(event, choice == "1")
-    flash("The event is now visible in the shop." if choice == "1" else "The event is hidden from the shop.")
+    flash(_("The event is now visible in the shop.") if choice == "1" else _("The event is hidden from the shop."))
     return redirect(url_for("dashboard.event", event_id=event_id))
 
 
@@ -208,7 +216,7 @@ def ticket_type_new(event_id: int):
     created, status = _submit(form, lambda: catalog.create_ticket_type(event, form.values(event)))
     if created is None:
         return render_template("dashboard/ticket_type_form.html", form=form, event=event, ticket_type=None), status
-    flash(f"Ticket type “{created.name}” added.")
+    flash(_("Ticket type “%(name)s” added.", name=created.name))
     return redirect(url_for("dashboard.event", event_id=event_id))
 
 
@@ -223,7 +231,7 @@ def ticket_type_edit(event_id: int, ticket_type_id: int):
     if updated is None:
         return render_template("dashboard/ticket_type_form.html", form=form, event=event,
                                ticket_type=ticket_type), status
-    flash(f"Ticket type “{updated.name}” saved.")
+    flash(_("Ticket type “%(name)s” saved.", name=updated.name))
     return redirect(url_for("dashboard.event", event_id=event_id))
 
 
@@ -256,19 +264,19 @@ def event_live(event_id: int):
 # --- waiting lists ---------------------------------------------------------------
 
 LINE_STATE_CHANGED = {
-    "open": "The waiting list for {name} is open: people can join it, and tickets that come back are offered "
-            "to it in line order.",
-    "paused": "The waiting list for {name} is paused: nobody can join and no offers are made until you resume "
-              "it. The people waiting keep their places, and tickets that come back stay promised to them.",
-    "closed": "The waiting list for {name} is closed: every place in it has ended (each was told by email), "
-              "and the tickets promised to it are on sale to the public.",
+    "open": _l("The waiting list for %(name)s is open: people can join it, and tickets that come back are offered "
+               "to it in line order."),
+    "paused": _l("The waiting list for %(name)s is paused: nobody can join and no offers are made until you resume "
+                 "it. The people waiting keep their places, and tickets that come back stay promised to them."),
+    "closed": _l("The waiting list for %(name)s is closed: every place in it has ended (each was told by email), "
+                 "and the tickets promised to it are on sale to the public."),
 }
 
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE):
-        raise InvalidRequest(f"A page number from 1 to {MAX_PAGE}.", field="page")
+        raise InvalidRequest(N_("A page number from %(min)s to %(max)s."), field="page", min=1, max=MAX_PAGE)
     return int(raw)
 
 
@@ -290,7 +298,7 @@ def waitlist_state(event_id: int, ticket_type_id: int):
     if state == CLOSED and request.form.get("confirmed") != "1":
         return render_template("dashboard/waitlist_close.html", event=event, line=waitlists.line(ticket_type))
     waitlist.set_state(ticket_type, state)
-    flash(LINE_STATE_CHANGED[state].format(name=ticket_type.name))
+    flash(str(LINE_STATE_CHANGED[state]) % {"name": ticket_type.name})
     return redirect(url_for("dashboard.event", event_id=event_id))
 
 
@@ -312,7 +320,7 @@ def _order_filter(form: OrderFilterForm, event) -> order_lists.OrderFilter:
 def orders(event_id: int):
     event = _event(event_id)
     form = OrderFilterForm(request.args)
-    form.ticket_type.choices = [SelectChoice("", "Any ticket type")] + [
+    form.ticket_type.choices = [SelectChoice("", _("Any ticket type"))] + [
         SelectChoice(str(tt.id), tt.name) for tt in event.ticket_types]
     if not form.validate():
         return render_template("dashboard/orders.html", event=event, form=form, page=None), 422
@@ -321,7 +329,7 @@ def orders(event_id: int):
         order_id = order_lists.ticket_order_id(event.id, form.ticket.data)
         if order_id is None:  # forged, or another event's: nothing to list, and no hint which
             return render_template("dashboard/orders.html", event=event, form=form, query=form.query(),
-                                   page=order_lists.Page([], 1, 0), notice="No order has that ticket.")
+                                   page=order_lists.Page([], 1, 0), notice=_("No order has that ticket."))
         filters = replace(filters, order_id=order_id)
     page = order_lists.orders_page(event.id, filters, form.page.data or 1)
     return render_template("dashboard/orders.html", event=event, form=form, page=page, query=form.query())
@@ -337,14 +345,14 @@ def order(event_id: int, order_id: int):
 @bp.post("/events/<id:event_id>/orders/<id:order_id>/release")
 def order_release(event_id: int, order_id: int):
     actions.release_hold(lookups.owned_order(_event(event_id), order_id), actor=_actor())
-    flash("The hold was released; its tickets are available again.")
+    flash(_("The hold was released; its tickets are available again."))
     return redirect(url_for("dashboard.order", event_id=event_id, order_id=order_id))
 
 
 @bp.post("/events/<id:event_id>/orders/<id:order_id>/refund")
 def order_refund(event_id: int, order_id: int):
     actions.refund(lookups.owned_order(_event(event_id), order_id), actor=_actor())
-    flash("The refund was requested.")
+    flash(_("The refund was requested."))
     return redirect(url_for("dashboard.order", event_id=event_id, order_id=order_id))
 
 
@@ -382,7 +390,8 @@ def checkin_status(event_id: int):
 def checkin_undo(event_id: int, checkin_id: int):
     event = _event(event_id)
     undone = door.undo(checkins.owned_checkin(event, checkin_id).id, by=current_user.email)
-    message = f"Check-in of {undone.ticket_type.name} (order {undone.order_id}, seat {undone.seat}) undone."
+    message = _("Check-in of %(name)s (order %(order)s, seat %(seat)s) undone.", name=undone.ticket_type.name,
+                order=undone.order_id, seat=undone.seat)
     if htmx:
         return render_template("dashboard/_checkin_status.html", notice=message, **_door(event))
     flash(message)

@@ -8,7 +8,7 @@ import io
 
 from flask import render_template, send_file
 
-from ...domain.errors import NotFound
+from ...domain.errors import N_, NotFound
 from ...domain.models import Order
 from ...readmodels.calendar import event_ics
 from ...readmodels.lookups import order_by_token
@@ -16,7 +16,7 @@ from ...readmodels.ticket_pdf import tickets_pdf
 from ...readmodels.tickets import tickets
 from . import bp
 
-NO_TICKETS = "This order has no tickets yet: they are issued once its payment is confirmed."
+NO_TICKETS = N_("This order has no tickets yet: they are issued once its payment is confirmed.")
 
 
 @bp.get("/r/<token>/tickets")

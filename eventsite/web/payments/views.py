@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 
 from flask import make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as translated  # (not `_`: a stored message is no literal to extract)
 
 from ...domain.clock import now
 from ...domain.holds import effective_status
-from ...domain.models import OrderStatus
+from ...domain.models import Order, OrderStatus
 from ...gateways import stripe as gateway
 from ...infra import metrics
 from ...readmodels.lookups import order_by_token
@@ -28,6 +29,12 @@ def _redirect(url: str):
     return redirect(url, 303)
 
 
+def _payment_error(order: Order) -> str | None:
+    """What went wrong with the payment, in the reader's language: services store it as an English
+    message (``services.paying``, ``services.webhooks``), translated here where it is shown."""
+    return translated(order.payment_error) if order.payment_error else None
+
+
 @bp.post("/r/<token>/pay")
 def pay(token: str):
     order = order_by_token(token)
@@ -43,7 +50,7 @@ def preparing(token: str):
     order = order_by_token(token)
     if order.checkout_url and order.status == OrderStatus.PAYMENT_PROCESSING:
         return redirect(order.checkout_url, 303)
-    return render_template("payments/preparing.html", order=order)
+    return render_template("payments/preparing.html", order=order, payment_error=_payment_error(order))
 
 
 @bp.get("/r/<token>/pay/poll")
@@ -53,7 +60,7 @@ def preparing_poll(token: str):
         return _redirect(order.checkout_url)
     if order.status != OrderStatus.RESERVED:
         return _redirect(url_for("payments.status", token=token))
-    return render_template("payments/_preparing.html", order=order)
+    return render_template("payments/_preparing.html", order=order, payment_error=_payment_error(order))
 
 
 @bp.get("/r/<token>/payment")
@@ -65,7 +72,7 @@ def status(token: str):
     cancel URL, or a visit from the reservation page) the payment is unfinished."""
     order = order_by_token(token)
     return render_template("payments/status.html", order=order, unfinished="session_id" not in request.args,
-                           at=now(), tickets=tickets(order))
+                           at=now(), tickets=tickets(order), payment_error=_payment_error(order))
 
 
 @bp.get("/r/<token>/payment/poll")

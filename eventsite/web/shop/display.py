@@ -10,11 +10,14 @@ from collections.abc import Mapping
 from dataclasses import astuple, dataclass, replace
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+
 from ...domain import waitlist
 from ...domain.capacity import Availability
 from ...domain.models import Event
 from ...domain.waiting_room import guarding
 from ...readmodels import availability
+from ..i18n import language_now
 
 # No ticket for the public: the states in which buyers may join the waiting list.
 JOINABLE = ("all_reserved", "sold_out")
@@ -79,19 +82,29 @@ def shareable(lines: list[TicketLine]) -> bool:
 
 
 def fingerprint(lines: list[TicketLine]) -> str:
-    """The availability fragment's ETag: the figures shown, not the buyer's picks
+    """The availability fragment's ETag: the figures shown, in which language, not the buyer's picks
     (an unchanged answer leaves the picks on the page alone)."""
     shown = [astuple(replace(line, selected=0)) for line in lines]
-    return hashlib.sha256(repr(shown).encode()).hexdigest()[:24]
+    return hashlib.sha256(repr((language_now(), shown)).encode()).hexdigest()[:24]
 
 
 def on_sale_status(event: Event, at: datetime) -> str:
-    """The event list's one-word summary of the sales windows (and of a waiting room standing in front)."""
+    """The event list's one-word summary of the sales windows (and of a waiting room standing in front):
+    a key of ``ON_SALE_LABELS``, also the badge's CSS class."""
     types = event.ticket_types
     if guarding(event.waiting_room, types, at):
-        return "Waiting room open"
+        return "waiting-room-open"
     if any(tt.on_sale(at) for tt in types):
-        return "On sale"
+        return "on-sale"
     if any(tt.sales_start and at < tt.sales_start for tt in types):
-        return "Coming soon"
-    return "Sales closed"
+        return "coming-soon"
+    return "sales-closed"
+
+
+# What the event list's badge says, in the reader's language.
+ON_SALE_LABELS = {
+    "waiting-room-open": _l("Waiting room open"),
+    "on-sale": _l("On sale"),
+    "coming-soon": _l("Coming soon"),
+    "sales-closed": _l("Sales closed"),
+}

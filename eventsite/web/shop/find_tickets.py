@@ -8,6 +8,7 @@ from flask import current_app, render_template, request
 from ...domain.errors import InvalidRequest
 from ...domain.rules import email_address, normalize_email
 from ...services import emails
+from ..i18n import language_now
 from ..ratelimit import limiter
 from . import bp
 
@@ -27,5 +28,5 @@ def send_ticket_links():
     config = current_app.config
     with limiter().limit(config["FIND_TICKETS_CLIENT_RATE_LIMIT"], scope="find-tickets-client"), \
             limiter().limit(config["FIND_TICKETS_RATE_LIMIT"], key_func=lambda: email, scope="find-tickets-email"):
-        emails.request_ticket_links(email)
+        emails.request_ticket_links(email, language=language_now())
     return render_template("shop/find_tickets.html", sent_to=email)

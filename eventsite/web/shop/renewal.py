@@ -10,6 +10,7 @@ from ...domain.renewals import offer_window
 from ...readmodels.lookups import order_by_token
 from ...services import renewing
 from ..extensions import htmx
+from ..i18n import said
 from . import bp
 from .views import PAYMENT_STATUSES, reservation_context
 
@@ -28,7 +29,7 @@ def renew(token: str):
     try:
         order = renewing.renew(order, actor=f"buyer:{order.email}")
     except DomainError as refused:  # nothing changed: the page shows the hold as it still is, and why
-        return _answer(order, refused.http_status, refused=refused.message)
+        return _answer(order, refused.http_status, refused=said(refused))
     return _answer(order, 200, renewed=True)
 
 

@@ -13,10 +13,11 @@ from flask import jsonify, make_response, redirect, render_template, request, se
 from flask_limiter import RateLimitExceeded
 
 from ...domain.clock import now
-from ...domain.errors import DomainError, TooManyRequests
+from ...domain.errors import N_, DomainError, TooManyRequests
 from ...domain.waiting_room import guarding, schedule
 from ...readmodels.lookups import published_event
 from ...services import waiting_room
+from ..i18n import language_now
 from ..ratelimit import retry_after, room_join_limit
 from . import bp
 from .views import ADMISSIONS_KEY, HOLDS_KEY, ROOM_PLACES_KEY, go_to, keep_for_event
@@ -51,8 +52,8 @@ def join_room(slug: str):
                                       token=place_token(slug))
     except RateLimitExceeded:
         seconds = retry_after()
-        return _refused(slug, TooManyRequests(f"Too many places taken from your connection; try again in "
-                                              f"{seconds} seconds."), retry=seconds)
+        return _refused(slug, TooManyRequests(N_("Too many places taken from your connection; try again in "
+                                                 "%(seconds)s seconds."), seconds=seconds), retry=seconds)
     except DomainError as error:
         return _refused(slug, error)
     keep_for_event(ROOM_PLACES_KEY, slug, place.token)
@@ -149,12 +150,12 @@ def _current_place(slug: str, at):
 
 
 def _status_context(place, at) -> dict:
-    """Whether the place polls, its ETag (what the live part shows, without the instant: its
+    """Whether the place polls, its ETag (what the live part shows and in which language, without the instant: its
     countdown ticks in the browser), and this browser's hold on the event, once it placed one."""
     if place is None:
         return {"live": False, "etag": None, "hold_token": None}
-    shown = (place.phase, place.people, place.ahead, place.tickets_left, place.may_come_back, place.out_of_reach,
-             place.wait and round(place.wait.total_seconds() / 30), place.seed is not None)
+    shown = (language_now(), place.phase, place.people, place.ahead, place.tickets_left, place.may_come_back,
+             place.out_of_reach, place.wait and round(place.wait.total_seconds() / 30), place.seed is not None)
     return {"live": place.phase in LIVE_PHASES, "etag": hashlib.sha256(repr(shown).encode()).hexdigest()[:20],
             "hold_token": session.get(HOLDS_KEY, {}).get(str(place.event_id))}
 

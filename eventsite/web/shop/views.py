@@ -11,7 +11,7 @@ from flask import current_app, make_response, redirect, render_template, request
 from flask_limiter import RateLimitExceeded
 
 from ...domain.clock import now
-from ...domain.errors import AdmissionRequired, Conflict, DomainError, InvalidRequest, TooManyRequests
+from ...domain.errors import N_, AdmissionRequired, Conflict, DomainError, InvalidRequest, TooManyRequests
 from ...domain.formatting import seconds_until
 from ...domain.holds import holds_at
 from ...domain.models import Event, Order, OrderStatus
@@ -21,6 +21,7 @@ from ...readmodels.availability import shown_until
 from ...readmodels.lookups import order_by_token, published_event, published_events
 from ...services import reserving, waiting_room
 from ..extensions import htmx
+from ..i18n import language_now
 from ..ratelimit import reservation_limit, retry_after
 from . import bp, display
 from .display import fingerprint, on_sale_status, ticket_lines
@@ -42,7 +43,9 @@ def _poll_interval():
 def index():
     at = now()
     events = published_events(upcoming_at=at)
-    return render_template("shop/index.html", events=[(e, on_sale_status(e, at)) for e in events])
+    statuses = [(e, on_sale_status(e, at)) for e in events]
+    return render_template("shop/index.html",
+                           events=[(e, status, display.ON_SALE_LABELS[status]) for e, status in statuses])
 
 
 @bp.get("/events/<slug>")
@@ -58,7 +61,8 @@ def availability(slug: str):
     the availability cache, so their polls run no query and no template."""
     at = now()
     picked = any(quantity for quantity in _quantities(request.args, strict=False).values())
-    shared = availability_cache.lookup_named(FRAGMENT, slug, at)
+    shared_as = f"{FRAGMENT}.{language_now()}"  # one rendering per language
+    shared = availability_cache.lookup_named(shared_as, slug, at)
     if shared and _viewer_token(shared[0]) is None and (not picked or _unchanged(shared[1]["etag"])):
         return _fragment_response(shared[1]["etag"], shared[1]["html"])
     event = published_event(slug)
@@ -71,7 +75,7 @@ def availability(slug: str):
     if shareable or not _unchanged(etag):
         html = render_template("shop/_availability.html", event=event, lines=lines, at=at, etag=etag, announce=True)
     if shareable:
-        availability_cache.store_named(FRAGMENT, slug, event.id, generation, at,
+        availability_cache.store_named(shared_as, slug, event.id, generation, at,
                                        shown_until(event, at), {"etag": etag, "html": html})
     return _fragment_response(etag, html)
 
@@ -84,7 +88,7 @@ def _fragment_response(etag: str, html: str | None):
     response = make_response("", 304) if _unchanged(etag) or html is None else make_response(html)
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "private, no-cache"
-    response.vary.add("Cookie")
+    response.vary.update(("Cookie", "Accept-Language"))
     return response
 
 
@@ -94,7 +98,7 @@ def reserve(slug: str):
         with reservation_limit():  # the same budget per client as the API's reservations
             order = reserving.reserve(slug, _quantities(request.form, strict=True),
                                       request.form.get("email", "").strip(), client_address=request.remote_addr,
-                                      admission=session.get(ADMISSIONS_KEY, {}).get(slug))
+                                      admission=session.get(ADMISSIONS_KEY, {}).get(slug), language=language_now())
     except RateLimitExceeded:
         return reserve_refused(slug, too_many_attempts())
     except DomainError as error:
@@ -172,8 +176,8 @@ def reserve_refused(slug: str, error: DomainError):
 
 def too_many_attempts() -> TooManyRequests:
     seconds = retry_after()
-    return TooManyRequests(f"Too many reservation attempts from your connection; try again in {seconds} seconds.",
-                           retry_at=now() + timedelta(seconds=seconds))
+    return TooManyRequests(N_("Too many reservation attempts from your connection; try again in %(seconds)s seconds."),
+                           retry_at=now() + timedelta(seconds=seconds), seconds=seconds)
 
 
 def _viewer_token_of(error: DomainError) -> str | None:
@@ -238,7 +242,7 @@ def _quantities(values, *, strict: bool) -> dict[int, int]:
             quantities[int(key.removeprefix("qty-"))] = int(value.strip() or 0)
         except ValueError:
             if strict:
-                raise InvalidRequest("Choose a whole number of tickets.", field="items") from None
+                raise InvalidRequest(N_("Choose a whole number of tickets."), field="items") from None
     return quantities
 
 

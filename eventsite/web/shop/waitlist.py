@@ -10,11 +10,12 @@ import hashlib
 from flask import make_response, redirect, render_template, request, url_for
 from flask_limiter import RateLimitExceeded
 
-from ...domain.errors import Conflict, DomainError, InvalidRequest
+from ...domain.errors import N_, Conflict, DomainError, InvalidRequest
 from ...domain.waitlist import OPEN, offers
 from ...readmodels import waitlist_places
 from ...readmodels.waitlist_places import Place
 from ...services import waitlist
+from ..i18n import language_now
 from ..ratelimit import reservation_limit
 from . import bp
 from .views import go_to, reserve_refused, too_many_attempts
@@ -35,9 +36,10 @@ def join_waitlist(slug: str):
     room's page posts here too (while the room guards the sale, the place is deferred)."""
     try:
         with reservation_limit():  # joining competes for tickets too: the same budget per client as reserving
-            entry = waitlist.join(slug, _whole_number("ticket_type_id", "Choose a ticket type."),
-                                  _whole_number("quantity", "Choose a whole number of tickets."),
-                                  request.form.get("email", "").strip(), client_address=request.remote_addr)
+            entry = waitlist.join(slug, _whole_number("ticket_type_id", N_("Choose a ticket type.")),
+                                  _whole_number("quantity", N_("Choose a whole number of tickets.")),
+                                  request.form.get("email", "").strip(), client_address=request.remote_addr,
+                                  language=language_now())
     except RateLimitExceeded:
         return reserve_refused(slug, too_many_attempts())
     except DomainError as error:
@@ -99,9 +101,9 @@ def _offer_imminent(place: Place) -> bool:
 
 
 def _fingerprint(place: Place) -> str:
-    """What the live part shows, without the instant (its countdowns tick in the browser)."""
+    """What the live part shows, in which language, without the instant (its countdowns tick in the browser)."""
     offer = place.offer
-    shown = (place.state, place.position, place.figure, place.entry.ticket_type.waitlist,
+    shown = (language_now(), place.state, place.position, place.figure, place.entry.ticket_type.waitlist,
              offer and (offer.token, offer.quantity, offer.expires_at))
     return hashlib.sha256(repr(shown).encode()).hexdigest()[:24]
 

@@ -38,16 +38,6 @@ def settings_url(event_id: int) -> str:
 
 
 @pytest.fixture
-def organizer(app):
-    """A signed-in client of the organizer who owns the test's events (room_event's, "org@example.test")."""
-    with app.app_context():
-        add_organizer("org@example.test")
-    client = app.test_client()
-    assert sign_in(client, "org@example.test").status_code == 302
-    return client
-
-
-@pytest.fixture
 def berlin(app, frozen, organizer, make_event) -> int:
     """An event in Berlin on sale from ON_SALE, with no waiting room yet."""
     event_id, _ = make_event({"name": "GA", "capacity": 3, "sales_start": ON_SALE}, slug="berlin",

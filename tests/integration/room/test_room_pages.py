@@ -12,16 +12,13 @@ from datetime import timedelta
 
 import pytest
 from own_services import own_redis
-from room_support import ON_SALE, set_room
+from room_support import EVENT, ON_SALE, ROOM, Visitor, set_room
 from shop_support import HX
 from sqlalchemy import select
 
 from eventsite.domain.models import Order, WaitingRoom
 from eventsite.infra.db import db
 from eventsite.services import paying
-
-EVENT = "/events/onsale"
-ROOM = f"{EVENT}/room"
 
 
 def text(html: str) -> str:
@@ -49,45 +46,6 @@ def seed_of(app, event_id: int) -> tuple[str, str]:
 def orders(app) -> list[tuple[str, int | None]]:
     with app.app_context():
         return [(o.email, o.room_place) for o in db.session.scalars(select(Order).order_by(Order.id))]
-
-
-class Visitor:
-    """One browser (its own cookie jar) visiting the room. Each request gets an app context of its
-    own, as in production: ``room_event`` keeps one open for the test, and requests sharing it
-    would share ``g`` (and so one browser's CSRF token)."""
-
-    def __init__(self, app):
-        self.app, self.http = app, app.test_client()
-
-    def get(self, url: str, **kwargs):
-        with self.app.app_context():
-            return self.http.get(url, **kwargs)
-
-    def post(self, url: str, data: dict, **kwargs):
-        with self.app.app_context():
-            return self.http.post(url, data=data, **kwargs)
-
-    def csrf(self) -> str:
-        return re.search(r'<meta name="csrf-token" content="([^"]+)"', self.get(EVENT).text).group(1)
-
-    def join(self, email: str = "", *, headers=None, csrf: bool = True):
-        return self.post(ROOM, {"email": email, **({"csrf_token": self.csrf()} if csrf else {})},
-                         headers=headers or {})
-
-    def leave(self, *, csrf: bool = True):
-        return self.post(f"{ROOM}/leave", {"csrf_token": self.csrf()} if csrf else {})
-
-    def room(self) -> str:
-        response = self.get(ROOM)
-        assert response.status_code == 200, response.status_code
-        return response.text
-
-    def poll(self, etag: str | None = None):
-        return self.get(f"{ROOM}/status", headers={**HX, **({"If-None-Match": etag} if etag else {})})
-
-    def reserve(self, ga: int, quantity: int = 1, email: str = "ann@example.test", headers=None):
-        return self.post(f"{EVENT}/reserve", {"csrf_token": self.csrf(), "email": email, f"qty-{ga}": str(quantity)},
-                         headers=headers or {})
 
 
 @pytest.fixture
