@@ -55,6 +55,7 @@ def targets(results: dict) -> list[dict]:
     pg_tps = _get(results, "reference", "pgbench", "tps")
     bare = _get(results, "reference", "bare", "req_per_s")
     fragment = _get(results, "polling", "eventsite fragment") or {}
+    page = _get(results, "polling", "eventsite event page") or {}  # wrk sends no cookie: each a new visitor
     growth = results.get("growth", {})
     sweep = results.get("sweep", {})
 
@@ -67,6 +68,8 @@ def targets(results: dict) -> list[dict]:
               ratio(rush.get("refused_after_sell_out_per_s"), rush.get("granted_per_s")), lambda v: v >= 5),
         check("polling: fragment req/s >= 0.5 x bare", ratio(fragment.get("req_per_s"), bare), lambda v: v >= 0.5),
         check("polling: fragment p99 < 50 ms", fragment.get("p99_ms"), lambda v: v < 50),
+        check("new visitors: event page req/s >= 0.5 x bare", ratio(page.get("req_per_s"), bare), lambda v: v >= 0.5),
+        check("new visitors: event page p99 < 50 ms", page.get("p99_ms"), lambda v: v < 50),
     ]
     for name in ("eventsite fragment", "eventsite api availability", "eventsite api reserve"):
         sizes = list(growth.get(name, {}).values())

@@ -27,6 +27,7 @@ from .settings import ROOT, Settings
 API_RESERVE = "/api/v1/events/{slug}/reservations"
 API_AVAILABILITY = "/api/v1/events/{slug}/availability"
 FRAGMENT = "/events/{slug}/availability"
+EVENT_PAGE = "/events/{slug}"  # the full page, as a new visitor (no cookie) gets it
 
 
 def log(message: str) -> None:
@@ -186,7 +187,9 @@ class Bench:
             self.results["room"] = room.RoomBench(s, site, bare).run(self.results["rush"]["eventsite"])
 
             log("polling")
-            for name, (port, path) in {**on_classic, "bare": (bare, FRAGMENT.format(slug="classic"))}.items():
+            pages = {**on_classic, "eventsite event page": (site, EVENT_PAGE.format(slug="classic")),
+                     "bare": (bare, FRAGMENT.format(slug="classic"))}
+            for name, (port, path) in pages.items():
                 self.poll(name, port, path)
         self.results["reference"]["bare"] = self.results["polling"].pop("bare")
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask import current_app, make_response, redirect, render_template, request, session, url_for
 from flask_limiter import RateLimitExceeded
+from flask_wtf.csrf import generate_csrf
 
 from ...domain.clock import now
 from ...domain.errors import N_, AdmissionRequired, Conflict, DomainError, InvalidRequest, TooManyRequests
@@ -26,6 +27,8 @@ from ..ratelimit import reservation_limit, retry_after
 from . import bp, display
 from .display import fingerprint, on_sale_status, ticket_lines
 
+EVENT_PAGE = "event-page"  # availability_cache kind of a new visitor's event page, by slug and language
+CSRF_PLACEHOLDER = "\x00csrf\x00"  # where the shared event page gets each visitor's own CSRF token
 FRAGMENT = "fragment"  # availability_cache kind of the anonymous fragment, by slug
 HOLDS_KEY = "holds"  # {event id: reservation token} for this browser
 ADMISSIONS_KEY = "room_admissions"  # {slug: admission token} given to this browser by the event's waiting room
@@ -50,7 +53,22 @@ def index():
 
 @bp.get("/events/<slug>")
 def event(slug: str):
-    return _event_page(published_event(slug))
+    """A new visitor's page (no hold here, nothing asked in the URL) is rendered once per change and
+    language and shared through the availability cache, like the fragment; only its CSRF token is
+    the visitor's own, put in where the shared rendering holds a placeholder."""
+    shared_as, plain = f"{EVENT_PAGE}.{language_now()}", not request.args and not htmx
+    if plain and (shared := availability_cache.lookup_named(shared_as, slug, now())):
+        event_id, html = shared
+        if _viewer_token(event_id) is None:
+            return html.replace(CSRF_PLACEHOLDER, generate_csrf())
+    event = published_event(slug)
+    if not plain:
+        return _event_page(event)
+    generation = availability_cache.generation(event.id)
+    page, status, at, shareable = _event_page(event, placeholder=True)
+    if shareable and generate_csrf() not in page:  # never share a page holding someone's own token
+        availability_cache.store_named(shared_as, slug, event.id, generation, at, shown_until(event, at), page)
+    return page.replace(CSRF_PLACEHOLDER, generate_csrf()), status
 
 
 @bp.get("/events/<slug>/availability")
@@ -194,17 +212,24 @@ def _payment_page(order: Order) -> str:
     return url_for("payments.status", token=order.token)
 
 
-def _event_page(event: Event, *, error: DomainError | None = None, status: int = 200):
+def _event_page(event: Event, *, error: DomainError | None = None, status: int = 200, placeholder: bool = False):
+    """The event page; with ``placeholder``, rendered with CSRF_PLACEHOLDER for its token, and also
+    whether that rendering may serve every new visitor (no hold, no room, no countdown in it)."""
     at = now()
     token = _viewer_token(event.id)
     selected = _quantities(request.form, strict=False) if error else {}
     lines = ticket_lines(event, at=at, viewer_token=token, selected=selected)
     holds_some = any(line.held_by_you for line in lines)
-    return render_template(
+    room = _room_context(event, at)
+    page = render_template(
         "shop/event.html", event=event, lines=lines, at=at, etag=fingerprint(lines), error=error,
         email=request.form.get("email", ""), hold_token=token if holds_some else None,
-        own_hold=_viewer_token_of(error) if error else None, **_room_context(event, at),
-    ), status
+        own_hold=_viewer_token_of(error) if error else None, **room,
+        **({"csrf_token": lambda: CSRF_PLACEHOLDER} if placeholder else {}),
+    )
+    if placeholder:
+        return page, status, at, token is None and room["room"] is None and display.shareable(lines)
+    return page, status
 
 
 def _room_context(event: Event, at) -> dict:
