@@ -46,8 +46,15 @@ def _processes(env: dict, logs: Path) -> list[subprocess.Popen]:
 def _children(supervisor: subprocess.Popen) -> list[int]:
     """The command keep-running runs now (its direct children, less its sleep between runs)."""
     found = subprocess.run(["pgrep", "-P", str(supervisor.pid)], capture_output=True, text=True).stdout.split()
-    return [int(pid) for pid in found
-            if Path(f"/proc/{pid}/comm").exists() and Path(f"/proc/{pid}/comm").read_text().strip() != "sleep"]
+    return [int(pid) for pid in found if _command(pid) not in (None, "sleep")]
+
+
+def _command(pid: str) -> str | None:
+    """A process's command name; None once it has gone (it may end between pgrep and this read)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
 
 
 def _query(app, statement):
