@@ -17,7 +17,10 @@ def pdf_strings(data: bytes) -> list[str]:
     """The literal strings drawn on a PDF's pages (core-font text such as the codes), read from its
     deflated content streams, so no PDF library is needed."""
     found = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+    # Each stream is read by its dictionary's /Length: compressed bytes may themselves end in "\r",
+    # which a pattern up to "endstream" would take for the line break and cut off.
+    for match in re.finditer(rb"/Length (\d+)\b[^>]*>>\s*stream\r?\n", data):
+        stream = data[match.end():match.end() + int(match.group(1))]
         try:
             content = zlib.decompress(stream)
         except zlib.error:
