@@ -5,7 +5,7 @@ kept in the session so the event page can show the buyer their own holds.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, make_response, redirect, render_template, request, session, url_for
 from flask_limiter import RateLimitExceeded
@@ -65,10 +65,10 @@ def event(slug: str):
     if not plain:
         return _event_page(event)
     generation = availability_cache.generation(event.id)
-    page, status, at, shareable = _event_page(event, placeholder=True)
+    page, at, shareable = _render_event(event, csrf=CSRF_PLACEHOLDER)
     if shareable and generate_csrf() not in page:  # never share a page holding someone's own token
         availability_cache.store_named(shared_as, slug, event.id, generation, at, shown_until(event, at), page)
-    return page.replace(CSRF_PLACEHOLDER, generate_csrf()), status
+    return page.replace(CSRF_PLACEHOLDER, generate_csrf())
 
 
 @bp.get("/events/<slug>/availability")
@@ -212,9 +212,14 @@ def _payment_page(order: Order) -> str:
     return url_for("payments.status", token=order.token)
 
 
-def _event_page(event: Event, *, error: DomainError | None = None, status: int = 200, placeholder: bool = False):
-    """The event page; with ``placeholder``, rendered with CSRF_PLACEHOLDER for its token, and also
-    whether that rendering may serve every new visitor (no hold, no room, no countdown in it)."""
+def _event_page(event: Event, *, error: DomainError | None = None, status: int = 200):
+    return _render_event(event, error=error)[0], status
+
+
+def _render_event(event: Event, *, error: DomainError | None = None,
+                  csrf: str | None = None) -> tuple[str, datetime, bool]:
+    """The event page (with ``csrf`` written where the visitor's token goes, if given), the instant it
+    shows, and whether it may serve every new visitor (no hold, no room, no countdown in it)."""
     at = now()
     token = _viewer_token(event.id)
     selected = _quantities(request.form, strict=False) if error else {}
@@ -225,11 +230,9 @@ def _event_page(event: Event, *, error: DomainError | None = None, status: int =
         "shop/event.html", event=event, lines=lines, at=at, etag=fingerprint(lines), error=error,
         email=request.form.get("email", ""), hold_token=token if holds_some else None,
         own_hold=_viewer_token_of(error) if error else None, **room,
-        **({"csrf_token": lambda: CSRF_PLACEHOLDER} if placeholder else {}),
+        **({"csrf_token": lambda: csrf} if csrf else {}),
     )
-    if placeholder:
-        return page, status, at, token is None and room["room"] is None and display.shareable(lines)
-    return page, status
+    return page, at, token is None and room["room"] is None and display.shareable(lines)
 
 
 def _room_context(event: Event, at) -> dict:
