@@ -66,7 +66,7 @@ def switch_language():
     chosen = request.form.get("lang", "")
     target = request.form.get("next", "")
     parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
+    if not target.startswith("/") or target.startswith("//") or "\\" in target or parts.scheme or parts.netloc:
         target = url_for("shop.index")  # only a path on this site: never an open redirect
     response = redirect(target, 303)
     if chosen in localized.LANGUAGES:

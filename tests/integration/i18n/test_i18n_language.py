@@ -45,6 +45,8 @@ def test_the_switcher_refuses_what_it_should_not_do(client, make_event):
     token = csrf_from(client.get("/").text)
     away = client.post("/language", data={"csrf_token": token, "lang": "de", "next": "//evil.example/x"})
     assert away.status_code == 303 and away.headers["Location"] == "/"  # never an open redirect
+    sideways = client.post("/language", data={"csrf_token": token, "lang": "de", "next": "/\\evil.example/x"})
+    assert sideways.headers["Location"] == "/"  # browsers read "/\\host" as "//host"
     unknown = client.post("/language", data={"csrf_token": token, "lang": "xx", "next": "/"})
     assert unknown.status_code == 303 and "lang=" not in unknown.headers.get("Set-Cookie", "")
     forged = client.post("/language", data={"lang": "de", "next": "/"})  # no CSRF token
